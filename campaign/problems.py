@@ -28,13 +28,14 @@ class Problem:
     field: str | None = None
     case_id: str | None = None
 
-    def text(self) -> str:
-        """``FILE:LINE: FIELD: message`` with the parts that are known."""
+    def text(self, with_severity: bool = False) -> str:
+        """``FILE:LINE: FIELD: message`` with the parts that are known (severity before message)."""
         where = ""
         if self.file:
             where = self.file + (f":{self.line}" if self.line else "") + ": "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        severity = f"{self.severity.value}: " if with_severity else ""
+        return f"{where}{field}{severity}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (absent parts left out)."""
