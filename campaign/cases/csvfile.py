@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from campaign.cases import fields as F
 from campaign.cases.raw import RawRecord, ReaderOutput
 from campaign.problems import Problem, Severity
+
+if TYPE_CHECKING:
+    import _csv
 
 
 def read_csv(path: Path, display_name: str | None = None) -> ReaderOutput:
@@ -46,7 +50,7 @@ def _header_problem(columns: list[str], name: str) -> Problem | None:
     return None
 
 
-def _rows(reader: csv.Reader, columns: list[str], name: str,
+def _rows(reader: _csv.Reader, columns: list[str], name: str,
           unknown_lines: dict[str, int]) -> ReaderOutput:
     start = reader.line_num + 1
     while True:

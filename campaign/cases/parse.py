@@ -135,7 +135,8 @@ def parse_country(text: str) -> str:
 
 def parse_region(text: str) -> str:
     code = text.strip().upper()
-    if pycountry.subdivisions.get(code=code) is None:
+    found = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+    if found is None:
         raise FieldProblem(
             f"'{text.strip()}' is not an ISO 3166-2 region code (such as MX-JAL, BE-VLG)",
             "region-invalid")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import xml.etree.ElementTree as ET  # noqa: N817 - only for the Element and TreeBuilder types
+import xml.etree.ElementTree as ET  # the Element and TreeBuilder types; parsing is defused
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +39,11 @@ from typing import Any
 from xml.parsers import expat
 
 import defusedxml  # type: ignore[import-untyped]
-import defusedxml.ElementTree as DET  # type: ignore[import-untyped]  # noqa: N812
+import defusedxml.ElementTree as DET  # type: ignore[import-untyped]
 
+from campaign.cases.raw import RawRecord, ReaderOutput
 from campaign.errors import InputError
 from campaign.problems import Problem, Severity
-
-from .raw import RawRecord, ReaderOutput
 
 NAMESPACES = ("http://zesty.ca/pfif/1.4", "http://zesty.ca/pfif/1.3", "http://zesty.ca/pfif/1.2")
 
@@ -137,7 +136,9 @@ def _parse(path: Path, name: str) -> tuple[ET.Element, dict[ET.Element, int]] | 
         why = f"not well-formed XML: {expat.ErrorString(exc.code)} (column {column + 1})"
         return _file_problem(name, "xml-syntax", why, line)
     except defusedxml.DefusedXmlException as exc:
-        why = f"refused: the file declares a DTD or entities ({type(exc).__name__}); PFIF needs none"
+        why = (
+            f"refused: the file declares a DTD or entities ({type(exc).__name__}); PFIF needs none"
+        )
         return _file_problem(name, "xml-forbidden", why, int(target.expat.CurrentLineNumber))
     return root, target.lines
 
@@ -207,14 +208,17 @@ class _Document:
         out = _Fields()
         source_id = children.get("person_record_id", ("", 0))[0] or None
         if source_id:
-            out.put("case_id", derive_case_id(source_id, self.taken_ids), self._line("person_record_id", children))
+            case_id = derive_case_id(source_id, self.taken_ids)
+            out.put("case_id", case_id, _line_of_first(children, ("person_record_id",)))
         self._names(children, out)
         for pfif_name, ours in FIELDS.items():
             if pfif_name in children and ours not in out.values:
                 out.put(ours, *children[pfif_name])
         address = [" ".join(children[part][0].split()) for part in HOME_PARTS if part in children]
-        out.put("home_address", ", ".join(address), self._line("home_street", children))
-        notes = person.findall(f"{{{self.ns}}}note") + self.notes_by_person.get(source_id or "", [])
+        home_lines = [children[part][1] for part in HOME_PARTS if part in children]
+        out.put("home_address", ", ".join(address), min(home_lines, default=None))
+        nested = person.findall(f"{{{self.ns}}}note")
+        notes = nested + self.notes_by_person.get(source_id or "", [])
         self._from_notes(notes, out)
         return RawRecord(
             self.name, self.lines[person], dict(out.values), dict(out.lines), source_id
@@ -230,10 +234,6 @@ class _Document:
             if local and text and local not in found:
                 found[local] = (text, self.lines[child])
         return found
-
-    @staticmethod
-    def _line(name: str, children: dict[str, tuple[str, int]]) -> int | None:
-        return children[name][1] if name in children else None
 
     @staticmethod
     def _names(children: dict[str, tuple[str, int]], out: _Fields) -> None:
@@ -263,7 +263,7 @@ def _line_of_first(children: dict[str, tuple[str, int]], names: tuple[str, ...])
     return next((children[name][1] for name in names if name in children), None)
 
 
-_NO_TIME = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+_NO_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _note_time(note: ET.Element, ns: str) -> dt.datetime:
@@ -281,8 +281,8 @@ def _parse_time(text: str) -> dt.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:  # PFIF times are UTC
-        return parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        return parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def _minute_utc(text: str) -> str:
