@@ -36,6 +36,13 @@ class PhotoSettings:
 
 
 @dataclass(frozen=True)
+class PrintSettings:
+    """Print PDF options."""
+
+    crop_marks: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (None for built-in defaults)."""
 
@@ -46,26 +53,45 @@ class Config:
     case_url: str = "https://example.org/c/{ref}"
     cases: Path | None = None
     state_dir: Path = field(default_factory=lambda: Path.cwd() / ".campaign")
-    case_ref_secret_env: str = "CAMPAIGN_REF_SECRET"
+    case_ref_secret_env: str = "CAMPAIGN_REF_SECRET"  # noqa: S105 (a variable name)
     print_date_of_birth: bool = False
     ignore_fields: tuple[str, ...] = ()
+    utm_campaign: str = "appeal"
     fetch: FetchSettings = field(default_factory=FetchSettings)
     photos: PhotoSettings = field(default_factory=PhotoSettings)
+    print: PrintSettings = field(default_factory=PrintSettings)
     countries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 # key → (type, converter target); the single schema that docs/configuration.md documents.
 _CAMPAIGN_KEYS: dict[str, type] = {
-    "organisation": str, "organisation_url": str, "case_url": str, "cases": str,
-    "state_dir": str, "case_ref_secret_env": str, "print_date_of_birth": bool,
+    "organisation": str,
+    "organisation_url": str,
+    "case_url": str,
+    "cases": str,
+    "state_dir": str,
+    "case_ref_secret_env": str,
+    "print_date_of_birth": bool,
     "ignore_fields": list,
+    "utm_campaign": str,
 }
 _FETCH_KEYS: dict[str, type] = {
-    "allowed_hosts": list, "max_bytes": int, "timeout_s": float, "total_timeout_s": float,
-    "max_redirects": int, "ca_file": str,
+    "allowed_hosts": list,
+    "max_bytes": int,
+    "timeout_s": float,
+    "total_timeout_s": float,
+    "max_redirects": int,
+    "ca_file": str,
 }
 _PHOTO_KEYS: dict[str, type] = {"max_megapixels": float, "min_dpi": int}
-_TABLES = {"campaign": _CAMPAIGN_KEYS, "fetch": _FETCH_KEYS, "photos": _PHOTO_KEYS, "countries": dict}
+_PRINT_KEYS: dict[str, type] = {"crop_marks": bool}
+_TABLES = {
+    "campaign": _CAMPAIGN_KEYS,
+    "fetch": _FETCH_KEYS,
+    "photos": _PHOTO_KEYS,
+    "print": _PRINT_KEYS,
+    "countries": dict,
+}
 
 
 def find_config(explicit: Path | None, cwd: Path | None = None) -> Path | None:
@@ -95,6 +121,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
     top = _table(path, data, "campaign", _CAMPAIGN_KEYS)
     fetch = _table(path, data, "fetch", _FETCH_KEYS)
     photos = _table(path, data, "photos", _PHOTO_KEYS)
+    printing = _table(path, data, "print", _PRINT_KEYS)
     countries = data.get("countries", {})
     if not isinstance(countries, dict):
         raise ConfigError(f"{path}: [countries] must be a table of country tables")
@@ -108,13 +135,17 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
         state_dir=base / top.get("state_dir", ".campaign"),
         case_ref_secret_env=top.get("case_ref_secret_env", Config.case_ref_secret_env),
         print_date_of_birth=top.get("print_date_of_birth", False),
+        utm_campaign=top.get("utm_campaign", Config.utm_campaign),
         ignore_fields=tuple(_strings(path, "campaign.ignore_fields", top.get("ignore_fields", []))),
         fetch=FetchSettings(
-            allowed_hosts=tuple(_strings(path, "fetch.allowed_hosts", fetch.pop("allowed_hosts", []))),
+            allowed_hosts=tuple(
+                _strings(path, "fetch.allowed_hosts", fetch.pop("allowed_hosts", []))
+            ),
             ca_file=base / fetch.pop("ca_file") if "ca_file" in fetch else None,
             **fetch,
         ),
         photos=PhotoSettings(**photos),
+        print=PrintSettings(**printing),
         countries={code.upper(): dict(table) for code, table in countries.items()},
     )
 
@@ -127,7 +158,9 @@ def _check_keys(path: Path, prefix: str, data: Mapping[str, Any], known: Mapping
             raise ConfigError(f"{path}: unknown setting '{prefix}{key}'{maybe}")
 
 
-def _table(path: Path, data: Mapping[str, Any], name: str, keys: Mapping[str, type]) -> dict[str, Any]:
+def _table(
+    path: Path, data: Mapping[str, Any], name: str, keys: Mapping[str, type]
+) -> dict[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{name}] must be a table")
@@ -138,8 +171,14 @@ def _table(path: Path, data: Mapping[str, Any], name: str, keys: Mapping[str, ty
     return out
 
 
-_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-               list: "a list", dict: "a table"}
+_KIND_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
 
 
 def _typed(path: Path, name: str, value: Any, kind: type) -> Any:
@@ -158,7 +197,9 @@ def _strings(path: Path, name: str, value: list[Any]) -> list[str]:
 
 def _case_url(path: Path, template: str) -> str:
     if "{ref}" not in template:
-        raise ConfigError(f"{path}: campaign.case_url must contain {{ref}} (the opaque case reference)")
+        raise ConfigError(
+            f"{path}: campaign.case_url must contain {{ref}} (the opaque case reference)"
+        )
     if not template.startswith("https://"):
         raise ConfigError(f"{path}: campaign.case_url must start with https://")
     return template

@@ -26,7 +26,9 @@ class MissingDependency(ConfigError):
 
     def __init__(self, what: str, extra: str | None = None, command: str | None = None) -> None:
         hint = command or (f"pip install 'campaign[{extra}]'" if extra else "")
-        super().__init__(f"{what} is not available" + (f"; install it with: {hint}" if hint else ""))
+        super().__init__(
+            f"{what} is not available" + (f"; install it with: {hint}" if hint else "")
+        )
         self.what = what
         self.extra = extra
         self.command = hint
@@ -56,3 +58,7 @@ class FetchError(CampaignError):
     def __init__(self, message: str, code: str = "fetch-failed") -> None:
         super().__init__(message)
         self.code = code
+
+
+class RenderError(CampaignError):
+    """A rendition could not be made (the rest of the build carries on)."""

@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-class Sex(str, enum.Enum):
+class Sex(enum.StrEnum):
     FEMALE = "female"
     MALE = "male"
     OTHER = "other"
     UNKNOWN = "unknown"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     ACTIVE = "active"
     RESOLVED = "resolved"
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     MISSING = "missing"
     ENDANGERED = "endangered"
     FAMILY_ABDUCTION = "family_abduction"
@@ -33,13 +33,13 @@ class Category(str, enum.Enum):
     RUNAWAY = "runaway"
 
 
-class Publicity(str, enum.Enum):
+class Publicity(enum.StrEnum):
     PUBLIC = "public"
     RESTRICTED = "restricted"
     NONE = "none"
 
 
-class Hair(str, enum.Enum):
+class Hair(enum.StrEnum):
     BLACK = "black"
     BROWN = "brown"
     BLONDE = "blonde"
@@ -50,7 +50,7 @@ class Hair(str, enum.Enum):
     OTHER = "other"
 
 
-class Eyes(str, enum.Enum):
+class Eyes(enum.StrEnum):
     BROWN = "brown"
     BLUE = "blue"
     GREEN = "green"
@@ -171,3 +171,21 @@ class PrivateFields:
 
     def get(self, name: str) -> str | None:
         return dict(self.values).get(name)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One rendered file of a build, as the manifest lists it (``path`` relative to the build)."""
+
+    case_id: str
+    case_ref: str
+    locale: str
+    format: str
+    path: str
+    media_type: str
+    sha256: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    alt: str | None = None
+    qr_url: str | None = None

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 
-class Severity(str, enum.Enum):
-    """``error`` rejects a record; ``gated`` is valid but not publishable now; ``warning`` informs."""
+class Severity(enum.StrEnum):
+    """``error`` rejects a record; ``gated``: valid, not publishable now; ``warning`` informs."""
 
     ERROR = "error"
     GATED = "gated"

@@ -20,8 +20,11 @@ def test_defaults_without_a_file() -> None:
 
 
 def test_paths_are_relative_to_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, '[campaign]\ncases = "data/cases.csv"\nstate_dir = "state"\n'
-                           '[fetch]\nallowed_hosts = ["photos.example.org"]\nca_file = "ca.pem"\n')
+    path = write(
+        tmp_path,
+        '[campaign]\ncases = "data/cases.csv"\nstate_dir = "state"\n'
+        '[fetch]\nallowed_hosts = ["photos.example.org"]\nca_file = "ca.pem"\n',
+    )
     config = load_config(path)
     assert config.cases == tmp_path.resolve() / "data" / "cases.csv"
     assert config.state_dir == tmp_path.resolve() / "state"
@@ -31,7 +34,9 @@ def test_paths_are_relative_to_the_file(tmp_path: Path) -> None:
 
 def test_unknown_key_names_it_and_suggests(tmp_path: Path) -> None:
     path = write(tmp_path, '[campaign]\norganisaton = "X"\n')
-    with pytest.raises(ConfigError, match=r"campaign\.organisaton.*did you mean 'campaign\.organisation'"):
+    with pytest.raises(
+        ConfigError, match=r"campaign\.organisaton.*did you mean 'campaign\.organisation'"
+    ):
         load_config(path)
 
 

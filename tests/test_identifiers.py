@@ -27,7 +27,9 @@ def test_secret_from_env_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert not (tmp_path / "state").exists()
 
 
-def test_secret_file_is_created_once_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_file_is_created_once_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("REF_KEY", raising=False)
     state = tmp_path / "state"
     first = ref_secret("REF_KEY", state, create=True)

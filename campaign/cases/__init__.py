@@ -53,8 +53,9 @@ def reader_for(path: Path) -> Reader:
         module, name = READERS[path.suffix.lower()]
     except KeyError:
         kinds = ", ".join(sorted(READERS))
-        raise UsageError(f"{path}: unknown cases file type '{path.suffix}' (use one of {kinds})") \
-            from None
+        raise UsageError(
+            f"{path}: unknown cases file type '{path.suffix}' (use one of {kinds})"
+        ) from None
     reader: Reader = getattr(importlib.import_module(module), name)
     return reader
 
@@ -66,9 +67,13 @@ def check_defaults(defaults: Mapping[str, str]) -> None:
             raise UsageError(f"--set {name}=…: '{name}' is not a case-record field")
 
 
-def load_cases(path: Path, make_ref: Callable[[str], str], as_of: dt.date,
-               defaults: Mapping[str, str] | None = None,
-               ignore: Iterable[str] = ()) -> LoadResult:
+def load_cases(
+    path: Path,
+    make_ref: Callable[[str], str],
+    as_of: dt.date,
+    defaults: Mapping[str, str] | None = None,
+    ignore: Iterable[str] = (),
+) -> LoadResult:
     """Read and check every record of ``path``; bad records are reported, good ones kept."""
     reader = reader_for(path)
     if not path.is_file():
@@ -88,10 +93,17 @@ def load_cases(path: Path, make_ref: Callable[[str], str], as_of: dt.date,
         problems = [p for p in checked.problems if _first_report(p, reported_unknown)]
         case = checked.case
         if case is not None and case.case_id in first_line:
-            problems.append(Problem(
-                Severity.ERROR, "duplicate-id",
-                f"case id '{case.case_id}' is already used at line {first_line[case.case_id]}",
-                record.file, record.line, "case_id", case.case_id))
+            problems.append(
+                Problem(
+                    Severity.ERROR,
+                    "duplicate-id",
+                    f"case id '{case.case_id}' is already used at line {first_line[case.case_id]}",
+                    record.file,
+                    record.line,
+                    "case_id",
+                    case.case_id,
+                )
+            )
             case = None
         if case is not None:
             first_line[case.case_id] = record.line

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaign.cases import fields as F
 from campaign.cases.raw import RawRecord, ReaderOutput
@@ -24,7 +24,9 @@ def read_csv(path: Path, display_name: str | None = None) -> ReaderOutput:
     try:
         header = next(reader)
     except StopIteration:
-        yield Problem(Severity.ERROR, "empty-file", "the file is empty: expected a header row", name, 1)
+        yield Problem(
+            Severity.ERROR, "empty-file", "the file is empty: expected a header row", name, 1
+        )
         return
     except csv.Error as err:
         yield Problem(Severity.ERROR, "csv-syntax", f"not valid CSV: {err}", name, 1)
@@ -42,16 +44,25 @@ def _header_problem(columns: list[str], name: str) -> Problem | None:
     seen: set[str] = set()
     for column in columns:
         if not column:
-            return Problem(Severity.ERROR, "csv-header", "the header has an empty column name", name, 1)
+            return Problem(
+                Severity.ERROR, "csv-header", "the header has an empty column name", name, 1
+            )
         if column in seen:
-            return Problem(Severity.ERROR, "csv-header", f"column '{column}' appears twice in the "
-                           "header", name, 1, column)
+            return Problem(
+                Severity.ERROR,
+                "csv-header",
+                f"column '{column}' appears twice in the header",
+                name,
+                1,
+                column,
+            )
         seen.add(column)
     return None
 
 
-def _rows(reader: _csv.Reader, columns: list[str], name: str,
-          unknown_lines: dict[str, int]) -> ReaderOutput:
+def _rows(
+    reader: _csv.Reader, columns: list[str], name: str, unknown_lines: dict[str, int]
+) -> ReaderOutput:
     start = reader.line_num + 1
     while True:
         try:
@@ -66,12 +77,20 @@ def _rows(reader: _csv.Reader, columns: list[str], name: str,
         start = reader.line_num + 1
 
 
-def _record(cells: list[str], columns: list[str], name: str, line: int,
-            unknown_lines: dict[str, int]) -> RawRecord:
+def _record(
+    cells: list[str], columns: list[str], name: str, line: int, unknown_lines: dict[str, int]
+) -> RawRecord:
     problems: tuple[Problem, ...] = ()
     if len(cells) != len(columns):
-        problems = (Problem(Severity.ERROR, "csv-cells",
-                            f"this row has {len(cells)} cells but the header has {len(columns)}; "
-                            "check for a missing or extra comma or quote", name, line),)
+        problems = (
+            Problem(
+                Severity.ERROR,
+                "csv-cells",
+                f"this row has {len(cells)} cells but the header has {len(columns)}; "
+                "check for a missing or extra comma or quote",
+                name,
+                line,
+            ),
+        )
     values = {column: cell for column, cell in zip(columns, cells, strict=False) if cell.strip()}
     return RawRecord(name, line, values, field_lines=unknown_lines, problems=problems)

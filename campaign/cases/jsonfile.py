@@ -36,8 +36,13 @@ def read_json(path: Path, display_name: str | None = None) -> ReaderOutput:
     text = _read_text(path)
     index = _skip_space(text, 0)
     if not text.startswith("[", index):
-        yield Problem(Severity.ERROR, "json-syntax", "expected a JSON array of case objects "
-                      "(for one object per line, name the file .jsonl)", name, _line_at(text, index))
+        yield Problem(
+            Severity.ERROR,
+            "json-syntax",
+            "expected a JSON array of case objects (for one object per line, name the file .jsonl)",
+            name,
+            _line_at(text, index),
+        )
         return
     index = _skip_space(text, index + 1)
     if text.startswith("]", index):
@@ -54,8 +59,13 @@ def read_json(path: Path, display_name: str | None = None) -> ReaderOutput:
             index = _skip_space(text, index + 1)
             continue
         if not text.startswith("]", index):
-            yield Problem(Severity.ERROR, "json-syntax", "expected ',' or ']' after an object",
-                          name, _line_at(text, index))
+            yield Problem(
+                Severity.ERROR,
+                "json-syntax",
+                "expected ',' or ']' after an object",
+                name,
+                _line_at(text, index),
+            )
         return
 
 
@@ -83,30 +93,51 @@ def _skip_space(text: str, index: int) -> int:
     return index
 
 
-def _syntax_problem(err: Exception, name: str, text: str, index: int,
-                    base_line: int | None = None) -> Problem:
+def _syntax_problem(
+    err: Exception, name: str, text: str, index: int, base_line: int | None = None
+) -> Problem:
     if isinstance(err, _DuplicateKey):
         line = base_line or _line_at(text, index)
-        return Problem(Severity.ERROR, "json-duplicate-key",
-                       f"the key '{err}' appears twice in one object", name, line, str(err))
+        return Problem(
+            Severity.ERROR,
+            "json-duplicate-key",
+            f"the key '{err}' appears twice in one object",
+            name,
+            line,
+            str(err),
+        )
     assert isinstance(err, json.JSONDecodeError)
     line = base_line or err.lineno
-    return Problem(Severity.ERROR, "json-syntax", f"not valid JSON: {err.msg} "
-                   f"(column {err.colno})", name, line)
+    return Problem(
+        Severity.ERROR, "json-syntax", f"not valid JSON: {err.msg} (column {err.colno})", name, line
+    )
 
 
 def _to_record(value: Any, name: str, line: int) -> RawRecord:
     if not isinstance(value, dict):
-        problem = Problem(Severity.ERROR, "json-not-object", "expected an object with the case's "
-                          "fields", name, line)
+        problem = Problem(
+            Severity.ERROR,
+            "json-not-object",
+            "expected an object with the case's fields",
+            name,
+            line,
+        )
         return RawRecord(name, line, {}, problems=(problem,))
     values: dict[str, str] = {}
     problems: list[Problem] = []
     for key, item in value.items():
         text = _as_text(item)
         if text is None:
-            problems.append(Problem(Severity.ERROR, "json-type", "expected text, a number, "
-                                    "true/false or a list of text", name, line, key))
+            problems.append(
+                Problem(
+                    Severity.ERROR,
+                    "json-type",
+                    "expected text, a number, true/false or a list of text",
+                    name,
+                    line,
+                    key,
+                )
+            )
         elif text:
             values[key] = text
     return RawRecord(name, line, values, problems=tuple(problems))
@@ -122,4 +153,3 @@ def _as_text(item: Any) -> str | None:
     if isinstance(item, list) and all(isinstance(part, str) for part in item):
         return "; ".join(item)
     return None
-

@@ -43,7 +43,9 @@ def _control_problem(text: str, allow: str) -> str | None:
         if char in allow:
             continue
         if 0xDC80 <= ord(char) <= 0xDCFF:
-            return f"is not valid UTF-8 (a stray byte at character {position}); save the file as UTF-8"
+            return (
+                f"is not valid UTF-8 (a stray byte at character {position}); save the file as UTF-8"
+            )
         if unicodedata.category(char) == "Cc" or char in _LINE_BREAKS:
             kind = "line break" if char in _LINE_BREAKS else "control character"
             return f"contains a {kind} (U+{ord(char):04X}) at character {position}; remove it"
@@ -51,7 +53,7 @@ def _control_problem(text: str, allow: str) -> str | None:
 
 
 def parse_line(text: str) -> str:
-    """One line of text: no control characters or line breaks anywhere (they could reach headers)."""
+    """One line of text: no control characters or line breaks (they could reach headers)."""
     problem = _control_problem(text, allow="")
     if problem:
         raise FieldProblem(problem, "control-character")
@@ -72,7 +74,9 @@ def parse_ident(text: str) -> str:
     if not CASE_ID_PATTERN.fullmatch(value):
         raise FieldProblem(
             f"'{value}' is not a valid case id: use 1-64 letters, digits, '-' or '_', "
-            "starting with a letter or digit", "case-id-invalid")
+            "starting with a letter or digit",
+            "case-id-invalid",
+        )
     return value
 
 
@@ -94,7 +98,8 @@ def parse_moment(text: str, as_of: dt.date) -> dt.date | dt.datetime:
     match = _MOMENT.fullmatch(text.strip())
     if not match:
         raise FieldProblem(
-            f"'{text.strip()}' is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", "date-invalid")
+            f"'{text.strip()}' is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", "date-invalid"
+        )
     year, month, day, hour, minute = match.groups()
     try:
         day_value = dt.date(int(year), int(month), int(day))
@@ -104,7 +109,9 @@ def parse_moment(text: str, as_of: dt.date) -> dt.date | dt.datetime:
     except ValueError:
         raise FieldProblem(f"'{text.strip()}' is not a real date or time", "date-invalid") from None
     if day_value > as_of:
-        raise FieldProblem(f"{day_value.isoformat()} is in the future (as of {as_of})", "date-future")
+        raise FieldProblem(
+            f"{day_value.isoformat()} is in the future (as of {as_of})", "date-future"
+        )
     return value
 
 
@@ -129,7 +136,8 @@ def parse_country(text: str) -> str:
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise FieldProblem(
             f"'{text.strip()}' is not an ISO 3166-1 alpha-2 country code (such as US, MX, BE)",
-            "country-invalid")
+            "country-invalid",
+        )
     return code
 
 
@@ -139,7 +147,8 @@ def parse_region(text: str) -> str:
     if found is None:
         raise FieldProblem(
             f"'{text.strip()}' is not an ISO 3166-2 region code (such as MX-JAL, BE-VLG)",
-            "region-invalid")
+            "region-invalid",
+        )
     return code
 
 
@@ -155,15 +164,17 @@ def parse_choice(text: str, choices: type[enum.Enum]) -> enum.Enum:
 def _in_range(value: float, spec: FieldSpec) -> None:
     if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         raise FieldProblem(
-            f"{value:g} is out of range (expected {spec.low:g} to {spec.high:g})", "out-of-range")
+            f"{value:g} is out of range (expected {spec.low:g} to {spec.high:g})", "out-of-range"
+        )
 
 
 def parse_number(text: str, spec: FieldSpec) -> float:
     try:
         value = float(text.strip())
     except ValueError:
-        raise FieldProblem(f"'{text.strip()}' is not a number (use a dot for decimals)",
-                           "number-invalid") from None
+        raise FieldProblem(
+            f"'{text.strip()}' is not a number (use a dot for decimals)", "number-invalid"
+        ) from None
     if not math.isfinite(value):
         raise FieldProblem(f"'{text.strip()}' is not a finite number", "number-invalid")
     _in_range(value, spec)
@@ -181,8 +192,10 @@ def parse_integer(text: str, spec: FieldSpec) -> int:
 def parse_age(text: str, spec: FieldSpec) -> AgeRange:
     match = re.fullmatch(r"(\d{1,3})(?:\s*-\s*(\d{1,3}))?", text.strip())
     if not match:
-        raise FieldProblem(f"'{text.strip()}' is not an age in whole years (or a range like 9-11)",
-                           "number-invalid")
+        raise FieldProblem(
+            f"'{text.strip()}' is not an age in whole years (or a range like 9-11)",
+            "number-invalid",
+        )
     low = int(match.group(1))
     high = int(match.group(2) or low)
     for value in (low, high):
@@ -200,8 +213,10 @@ def parse_locales(text: str) -> tuple[str, ...]:
     tags = tuple(tag for tag in re.split(r"[\s,;]+", text.strip()) if tag)
     for tag in tags:
         if not i18n.is_valid_tag(tag):
-            raise FieldProblem(f"'{tag}' is not a BCP 47 language tag (such as en, pt-BR, zh-Hans)",
-                               "locale-invalid")
+            raise FieldProblem(
+                f"'{tag}' is not a BCP 47 language tag (such as en, pt-BR, zh-Hans)",
+                "locale-invalid",
+            )
     return tags
 
 
@@ -221,13 +236,18 @@ def parse_photo(text: str, cases_dir: Path) -> Path | str:
     if value.lower().startswith("https://"):
         return value
     if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value) and not re.match(r"[A-Za-z]:[\\/]", value):
-        raise FieldProblem("only https:// links or paths to files beside the cases file are "
-                           "accepted", "photo-url-scheme")
+        raise FieldProblem(
+            "only https:// links or paths to files beside the cases file are accepted",
+            "photo-url-scheme",
+        )
     root = cases_dir.resolve()
     path = (root / value).resolve()
     if not path.is_relative_to(root):
-        raise FieldProblem(f"'{value}' points outside the folder of the cases file; put photos in "
-                           "that folder or below it", "photo-outside")
+        raise FieldProblem(
+            f"'{value}' points outside the folder of the cases file; put photos in "
+            "that folder or below it",
+            "photo-outside",
+        )
     if not path.is_file():
         raise FieldProblem(f"'{value}' does not exist (looked in {root})", "photo-missing")
     return path

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Union
 
 from campaign.problems import Problem
 
@@ -31,4 +30,4 @@ class RawRecord:
 
 
 # A reader yields records, and Problems about the file as a whole (unknown columns, bad syntax).
-ReaderOutput = Iterator[Union[RawRecord, Problem]]
+ReaderOutput = Iterator[RawRecord | Problem]

@@ -33,8 +33,9 @@ class _Report:
 
     def add(self, severity: Severity, code: str, message: str, name: str | None = None) -> None:
         line = self.record.line_of(name) if name else self.record.line
-        self.problems.append(Problem(severity, code, message, self.record.file, line, name,
-                                     self.case_id))
+        self.problems.append(
+            Problem(severity, code, message, self.record.file, line, name, self.case_id)
+        )
 
     @property
     def rejected(self) -> bool:
@@ -45,13 +46,24 @@ def unknown_field_problem(name: str, file: str, line: int, case_id: str | None =
     """The problem for a column or key that is not a case-record field (with a did-you-mean)."""
     hint = difflib.get_close_matches(name, F.all_names(), n=1)
     maybe = f"; did you mean '{hint[0]}'?" if hint else ""
-    return Problem(Severity.ERROR, "unknown-field",
-                   f"'{name}' is not a case-record field{maybe} (list extra columns in "
-                   "campaign.ignore_fields to skip them)", file, line, name, case_id)
+    return Problem(
+        Severity.ERROR,
+        "unknown-field",
+        f"'{name}' is not a case-record field{maybe} (list extra columns in "
+        "campaign.ignore_fields to skip them)",
+        file,
+        line,
+        name,
+        case_id,
+    )
 
 
-def check_record(record: RawRecord, ctx: ParseContext, make_ref: Callable[[str], str],
-                 ignore: frozenset[str] = frozenset()) -> Checked:
+def check_record(
+    record: RawRecord,
+    ctx: ParseContext,
+    make_ref: Callable[[str], str],
+    ignore: frozenset[str] = frozenset(),
+) -> Checked:
     """Parse and check every field of ``record``; reject it when any error is found."""
     report = _Report(record, case_id=record.values.get("case_id", "").strip() or None)
     report.problems.extend(record.problems)
@@ -67,8 +79,9 @@ def check_record(record: RawRecord, ctx: ParseContext, make_ref: Callable[[str],
     return Checked(case, secret, (*unknown, *report.problems))
 
 
-def _parse_fields(report: _Report, ctx: ParseContext, ignore: frozenset[str]
-                  ) -> tuple[dict[str, Any], dict[str, str], list[Problem]]:
+def _parse_fields(
+    report: _Report, ctx: ParseContext, ignore: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, str], list[Problem]]:
     public: dict[str, Any] = {}
     private: dict[str, str] = {}
     unknown: list[Problem] = []
@@ -99,23 +112,35 @@ def _check_required(report: _Report, public: Mapping[str, Any]) -> None:
     for name in F.REQUIRED:
         if name not in public and not raw.get(name, "").strip():
             report.add(Severity.ERROR, "required", "is required but missing", name)
-    if not any(name in public for name in F.NAME_FIELDS):
-        if not any(raw.get(name, "").strip() for name in F.NAME_FIELDS):
-            report.add(Severity.ERROR, "required",
-                       "give given_name or family_name (or both)", "given_name")
+    if not any(raw.get(name, "").strip() for name in F.NAME_FIELDS):
+        report.add(
+            Severity.ERROR, "required", "give given_name or family_name (or both)", "given_name"
+        )
 
 
 def _check_consistency(report: _Report, public: Mapping[str, Any]) -> None:
     if ("lat" in public) != ("lon" in public):
-        report.add(Severity.ERROR, "latlon-pair", "lat and lon go together: give both or neither",
-                   "lat" if "lat" not in public else "lon")
+        report.add(
+            Severity.ERROR,
+            "latlon-pair",
+            "lat and lon go together: give both or neither",
+            "lat" if "lat" not in public else "lon",
+        )
     region, country = public.get("missing_region_code"), public.get("missing_country")
     if region and country and not region.startswith(country + "-"):
-        report.add(Severity.ERROR, "region-country",
-                   f"{region} is not a region of {country}", "missing_region_code")
+        report.add(
+            Severity.ERROR,
+            "region-country",
+            f"{region} is not a region of {country}",
+            "missing_region_code",
+        )
     if ("age_progressed_photo" in public) != ("age_progressed_to" in public):
-        report.add(Severity.ERROR, "age-progression-pair",
-                   "age_progressed_photo and age_progressed_to go together", "age_progressed_to")
+        report.add(
+            Severity.ERROR,
+            "age-progression-pair",
+            "age_progressed_photo and age_progressed_to go together",
+            "age_progressed_to",
+        )
     _check_birth(report, public)
 
 
@@ -125,16 +150,25 @@ def _check_birth(report: _Report, public: Mapping[str, Any]) -> None:
         return
     since_day = since.date() if isinstance(since, dt.datetime) else since
     if born.earliest() > since_day:
-        report.add(Severity.ERROR, "date-order",
-                   f"date of birth {born.isoformat()} is after missing_since {since_day}",
-                   "date_of_birth")
+        report.add(
+            Severity.ERROR,
+            "date-order",
+            f"date of birth {born.isoformat()} is after missing_since {since_day}",
+            "date_of_birth",
+        )
 
 
-def _make_case(record: RawRecord, public: Mapping[str, Any], make_ref: Callable[[str], str]) -> Case:
+def _make_case(
+    record: RawRecord, public: Mapping[str, Any], make_ref: Callable[[str], str]
+) -> Case:
     values = dict(public)
-    descriptions = tuple(sorted(
-        (name[len(F.DESCRIPTION_PREFIX):], values.pop(name))
-        for name in list(values) if name.startswith(F.DESCRIPTION_PREFIX)))
+    descriptions = tuple(
+        sorted(
+            (name[len(F.DESCRIPTION_PREFIX) :], values.pop(name))
+            for name in list(values)
+            if name.startswith(F.DESCRIPTION_PREFIX)
+        )
+    )
     case_id = values["case_id"]
     return Case(
         case_ref=make_ref(case_id),
@@ -146,14 +180,31 @@ def _make_case(record: RawRecord, public: Mapping[str, Any], make_ref: Callable[
 
 def _check_gates(report: _Report, case: Case, as_of: dt.date) -> None:
     gates = [
-        (not case.consent, "no-consent", "consent",
-         "publication is not authorised (consent must be 'yes'); the case is not published"),
-        (case.publicity is Publicity.NONE, "publicity-none", "publicity",
-         "publicity is 'none': nothing is rendered or sent"),
-        (case.status is Status.RESOLVED, "resolved", "status",
-         "the case is resolved: it is not published"),
-        (case.review_by is not None and case.review_by < as_of, "review-date-passed", "review_by",
-         f"review date {case.review_by} has passed: re-confirm consent and authority, then update it"),
+        (
+            not case.consent,
+            "no-consent",
+            "consent",
+            "publication is not authorised (consent must be 'yes'); the case is not published",
+        ),
+        (
+            case.publicity is Publicity.NONE,
+            "publicity-none",
+            "publicity",
+            "publicity is 'none': nothing is rendered or sent",
+        ),
+        (
+            case.status is Status.RESOLVED,
+            "resolved",
+            "status",
+            "the case is resolved: it is not published",
+        ),
+        (
+            case.review_by is not None and case.review_by < as_of,
+            "review-date-passed",
+            "review_by",
+            f"review date {case.review_by} has passed: "
+            "re-confirm consent and authority, then update it",
+        ),
     ]
     for failed, code, name, message in gates:
         if failed:

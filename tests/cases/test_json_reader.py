@@ -9,15 +9,16 @@ from campaign.problems import Problem
 
 def test_array_records_carry_their_start_lines(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    path.write_text('[\n  {"case_id": "A1",\n   "consent": true},\n\n  {"case_id": "A2", '
-                    '"height_cm": 141.5, "alternate_names": ["Bo", "Bobby"], "lat": null}\n]\n')
+    path.write_text(
+        '[\n  {"case_id": "A1",\n   "consent": true},\n\n  {"case_id": "A2", '
+        '"height_cm": 141.5, "alternate_names": ["Bo", "Bobby"], "lat": null}\n]\n'
+    )
     rows = list(read_json(path))
     assert [r.line for r in rows if isinstance(r, RawRecord)] == [2, 5]
     first, second = rows
     assert isinstance(first, RawRecord) and isinstance(second, RawRecord)
     assert first.values == {"case_id": "A1", "consent": "yes"}
-    assert second.values == {"case_id": "A2", "height_cm": "141.5",
-                             "alternate_names": "Bo; Bobby"}
+    assert second.values == {"case_id": "A2", "height_cm": "141.5", "alternate_names": "Bo; Bobby"}
 
 
 def test_duplicate_key_and_syntax_errors(tmp_path: Path) -> None:

@@ -1,0 +1,37 @@
+# Two commands do everything: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := examples/demo
+
+.PHONY: demo test setup system-deps lint typecheck check clean
+
+demo: setup
+	$(BIN)/python $(DEMO)/make_photos.py
+	$(BIN)/campaign run --config $(DEMO)/campaign.toml
+
+test: setup
+	$(BIN)/python -m pytest -n auto -q
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all,test]'
+	@touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check campaign tests
+
+typecheck: setup
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) $(DEMO)/out $(DEMO)/.campaign .pytest_cache

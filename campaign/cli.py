@@ -1,0 +1,257 @@
+"""The command line. The only module that imports click, and the one place where errors become
+messages and exit codes (0 ok, 1 input errors, 2 usage, 3 configuration, 4 delivery incomplete,
+5 needs a person)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from campaign import __version__, i18n, report
+from campaign.build import BuildReport, BuildRequest
+from campaign.build import build as render_build
+from campaign.cases import LoadResult
+from campaign.config import Config, find_config, load_config
+from campaign.errors import CampaignError, ConfigError
+from campaign.intake import IntakeOptions, intake
+from campaign.layouts import default_formats, layout_for
+from campaign.plan import Job
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CampaignGroup(click.Group):
+    """Turns the engine's typed errors into one-line messages and their exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CampaignError as err:
+            click.echo(f"campaign: {err}", err=True)
+            sys.exit(err.exit_code)
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Configuration file (default: ./campaign.toml when present, else built-in defaults).",
+    )(func)
+
+
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="The date to check and render as (YYYY-MM-DD; default today).",
+    )(func)
+
+
+def set_option(func: F) -> F:
+    return click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="A value for FIELD where a record lacks it (e.g. PFIF imports: --set "
+        "missing_country=MX). Repeatable.",
+    )(func)
+
+
+def _config(path: Path | None) -> Config:
+    return load_config(find_config(path))
+
+
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+def _defaults(sets: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--set expects FIELD=VALUE, got '{item}'")
+        out[name.strip()] = value
+    return out
+
+
+@click.group(cls=CampaignGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="campaign")
+def main() -> None:
+    """Turn missing-child case records into localized appeals, deliver them, withdraw them."""
+
+
+@main.command()
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
+@config_option
+@as_of_option
+@set_option
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list.")
+def validate(
+    cases: Path,
+    config_path: Path | None,
+    as_of: dt.datetime | None,
+    sets: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Check a cases file (CSV, JSON, JSON Lines or PFIF XML) and report every problem."""
+    config = _config(config_path)
+    result = intake(cases, config, IntakeOptions(_as_of(as_of), _defaults(sets)))
+    _print_problems(result, as_json)
+    click.echo(report.summary(cases, result), err=True)
+    sys.exit(1 if result.has_errors() else 0)
+
+
+@main.command()
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
+@config_option
+@as_of_option
+@set_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the map to this CSV file instead of standard output.",
+)
+def refs(
+    cases: Path,
+    config_path: Path | None,
+    as_of: dt.datetime | None,
+    sets: tuple[str, ...],
+    out: Path | None,
+) -> None:
+    """Export the case_ref → case_id map of the accepted cases (CSV) for your website."""
+    config = _config(config_path)
+    options = IntakeOptions(_as_of(as_of), _defaults(sets), persist_refs=True, check_photos=False)
+    result = intake(cases, config, options)
+    text = report.refs_csv(result.cases)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(result.cases)} references to {out}", err=True)
+    sys.exit(1 if result.has_errors() else 0)
+
+
+@main.command()
+@config_option
+@as_of_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write the run's results (default: out/ beside the config).",
+)
+def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None) -> None:
+    """The main job on the configured campaign: validate the cases and write the report."""
+    config = _config(config_path)
+    if config.cases is None:
+        raise ConfigError(
+            f"{config.source or 'built-in defaults'}: set campaign.cases to the cases file to run"
+        )
+    out_dir = out or config.base_dir / "out"
+    result = intake(config.cases, config, IntakeOptions(_as_of(as_of), {}, persist_refs=True))
+    _print_problems(result, as_json=False)
+    paths = report.write_validation(out_dir, config.cases, result)
+    click.echo(report.summary(config.cases, result), err=True)
+    click.echo(f"Report: {paths[0]} (and {paths[1].name} for machines)", err=True)
+    sys.exit(1 if result.has_errors() else 0)
+
+
+@main.command()
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="The build folder (DIR/<case_id>/<locale>/<format>.pdf and manifest.json).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="A format to render (repeatable; default: every print and screen format).",
+)
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    metavar="TAG",
+    help="Render in this language instead of each case's own (repeatable).",
+)
+@config_option
+@as_of_option
+@set_option
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def build(
+    cases: Path,
+    out: Path,
+    formats: tuple[str, ...],
+    locales: tuple[str, ...],
+    config_path: Path | None,
+    as_of: dt.datetime | None,
+    sets: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Render posters and flyers for every publishable case into a build folder."""
+    config = _config(config_path)
+    chosen = _formats(formats)
+    _check_locales(locales)
+    day = _as_of(as_of)
+    loaded = intake(cases, config, IntakeOptions(day, _defaults(sets), persist_refs=True))
+    request = BuildRequest(out_dir=out, as_of=day, formats=chosen, locales=locales)
+    result = _run_build(loaded, config, request, quiet)
+    for problem in result.problems:
+        click.echo(report.problem_line(problem))
+    click.echo(report.build_summary(out, loaded, result), err=True)
+    sys.exit(1 if result.has_errors() else 0)
+
+
+def _formats(formats: tuple[str, ...]) -> tuple[str, ...]:
+    for fmt in formats:
+        layout_for(fmt)
+    return formats or default_formats()
+
+
+def _check_locales(locales: tuple[str, ...]) -> None:
+    for tag in locales:
+        if not i18n.is_valid_tag(tag):
+            raise click.BadParameter(f"'{tag}' is not a BCP 47 language tag", param_hint="--locale")
+
+
+def _run_build(
+    loaded: LoadResult, config: Config, request: BuildRequest, quiet: bool
+) -> BuildReport:
+    if quiet or not sys.stderr.isatty():
+        return render_build(loaded, config, request)
+    with click.progressbar(
+        length=1, label="Rendering", file=sys.stderr, show_pos=True, show_eta=True
+    ) as bar:
+
+        def progress(done: int, total: int, job: Job) -> None:
+            bar.length = total
+            bar.update(1)
+
+        return render_build(loaded, config, request, progress)
+
+
+def _print_problems(result: LoadResult, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                [problem.to_dict() for problem in result.problems], indent=2, ensure_ascii=False
+            )
+        )
+        return
+    for problem in result.problems:
+        click.echo(report.problem_line(problem))

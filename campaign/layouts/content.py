@@ -1,0 +1,175 @@
+"""What an appeal says, in one locale: pure strings composed from a case's public fields and the
+catalogs. Every layout (poster, flyer, banner, email) draws from this; none has its own words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from campaign.i18n import CountryInfo, Localizer, formatting, localizer, vocabulary
+from campaign.i18n.vocabulary import Label
+from campaign.models import Case
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled line of the facts table."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AppealText:
+    """Everything an artefact prints about a case, localized; values are plain text."""
+
+    locale: str  # the tag of the catalog used
+    requested: str  # the tag asked for (differs when the catalog fell back)
+    direction: str  # "ltr" or "rtl"
+    headline: str
+    name: str
+    alternate_names: tuple[str, ...]
+    facts: tuple[Fact, ...]
+    details: tuple[Fact, ...]  # clothing, distinguishing marks, description (free text)
+    call_label: str
+    phones: tuple[str, ...]  # "agency phone" and the national hotline
+    case_ref_label: str
+    case_ref: str
+    scan_caption: str
+    age_progressed: str | None
+
+
+def compose(
+    case: Case, tag: str, country: CountryInfo, as_of: dt.date, print_date_of_birth: bool = False
+) -> AppealText:
+    """The localized text of ``case`` in ``tag`` as of ``as_of``."""
+    loc = localizer(tag)
+    return AppealText(
+        locale=loc.tag,
+        requested=tag,
+        direction=loc.direction,
+        headline=vocabulary.headline(loc, case.category),
+        name=case.display_name,
+        alternate_names=case.alternate_names,
+        facts=tuple(_facts(case, loc, country, as_of, print_date_of_birth)),
+        details=tuple(_details(case, loc)),
+        call_label=vocabulary.label(loc, Label.CALL),
+        phones=_phones(case, country),
+        case_ref_label=vocabulary.label(loc, Label.CASE_REF),
+        case_ref=case.case_ref,
+        scan_caption=vocabulary.label(loc, Label.SCAN),
+        age_progressed=(
+            vocabulary.label(
+                loc, Label.AGE_PROGRESSED, age=formatting.number(case.age_progressed_to, loc.tag)
+            )
+            if case.age_progressed_to is not None
+            else None
+        ),
+    )
+
+
+def _since_day(case: Case) -> dt.date:
+    since = case.missing_since
+    return since.date() if isinstance(since, dt.datetime) else since
+
+
+def ages(case: Case, as_of: dt.date) -> tuple[str | None, str | None]:
+    """(age now, age at disappearance) as text, from the date of birth or the age given."""
+    since = _since_day(case)
+    born = case.date_of_birth
+    if born is not None and born.month is not None:
+        start = born.earliest()
+        return (
+            str(formatting.years_between(start, as_of)),
+            str(formatting.years_between(start, since)),
+        )
+    if case.age_at_missing is not None:
+        elapsed = formatting.years_between(since, as_of)
+        low, high = case.age_at_missing.low + elapsed, case.age_at_missing.high + elapsed
+        now = str(low) if low == high else f"{low}–{high}"
+        return now, str(case.age_at_missing).replace("-", "–")
+    return None, None
+
+
+def _facts(
+    case: Case, loc: Localizer, country: CountryInfo, as_of: dt.date, print_dob: bool
+) -> list[Fact]:
+    tag = loc.tag
+    now, then = ages(case, as_of)
+    rows: list[tuple[Label, str | None]] = [
+        (Label.AGE_NOW, _digits(now, tag)),
+        (Label.AGE_AT_MISSING, _digits(then, tag)),
+        (
+            Label.DATE_OF_BIRTH,
+            formatting.partial_date(case.date_of_birth, tag)
+            if print_dob and case.date_of_birth
+            else None,
+        ),
+        (Label.MISSING_SINCE, formatting.date(case.missing_since, tag)),
+        (Label.MISSING_FROM, _place(case, tag)),
+        (Label.SEX, vocabulary.sex(loc, case.sex) if case.sex.value != "unknown" else None),
+        (
+            Label.HEIGHT,
+            formatting.height(case.height_cm, tag, country.measurement) if case.height_cm else None,
+        ),
+        (
+            Label.WEIGHT,
+            formatting.weight(case.weight_kg, tag, country.measurement) if case.weight_kg else None,
+        ),
+        (Label.HAIR, vocabulary.hair(loc, case.hair) if case.hair else None),
+        (Label.EYES, vocabulary.eyes(loc, case.eyes) if case.eyes else None),
+    ]
+    return [Fact(vocabulary.label(loc, key), value) for key, value in rows if value]
+
+
+def _digits(value: str | None, tag: str) -> str | None:
+    if value is None:
+        return None
+    return "–".join(formatting.number(int(part), tag) for part in value.split("–"))
+
+
+def _place(case: Case, tag: str) -> str:
+    parts = [
+        case.missing_city,
+        case.missing_region,
+        formatting.country_name(case.missing_country, tag),
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+def _details(case: Case, loc: Localizer) -> list[Fact]:
+    rows = [
+        (Label.CLOTHING, case.clothing),
+        (Label.DISTINGUISHING_MARKS, case.distinguishing_marks),
+    ]
+    found = [Fact(vocabulary.label(loc, key), text) for key, text in rows if text]
+    description = description_for(case, loc)
+    if description:
+        found.append(Fact(vocabulary.label(loc, Label.DESCRIPTION), description))
+    return found
+
+
+def description_for(case: Case, loc: Localizer) -> str | None:
+    """The description in the artefact's language, else the original with a small label."""
+    translated = case.description_in(loc.requested) or case.description_in(loc.tag)
+    if translated:
+        return translated
+    if not case.description:
+        return None
+    if _language(case.source_locale) == _language(loc.requested):
+        return case.description
+    return f"{case.description} {vocabulary.label(loc, Label.ORIGINAL_LANGUAGE)}"
+
+
+def _language(tag: str) -> str:
+    return tag.split("-")[0].lower()
+
+
+def _phones(case: Case, country: CountryInfo) -> tuple[str, ...]:
+    found = []
+    if case.contact_phone:
+        agency = f"{case.contact_agency} " if case.contact_agency else ""
+        found.append(f"{agency}{case.contact_phone}")
+    if country.hotline and country.hotline != case.contact_phone:
+        found.append(country.hotline)
+    return tuple(found)

@@ -1,0 +1,88 @@
+"""Text and files that report on a stage: problem lines, summaries, the validation report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from campaign.build import BuildReport
+from campaign.cases import LoadResult
+from campaign.models import Case
+from campaign.problems import Problem, Severity, count
+
+
+def problem_line(problem: Problem) -> str:
+    """``FILE:LINE: FIELD: severity: message (case ID)`` — one line per problem."""
+    owner = f" (case {problem.case_id})" if problem.case_id else ""
+    return problem.text(with_severity=True) + owner
+
+
+def summary(path: Path, result: LoadResult) -> str:
+    """One line: how many records, accepted, gated, rejected, and warnings."""
+    totals = count(result.problems)
+    publishable = len(result.publishable)
+    gated = len(result.cases) - publishable
+    rejected = result.records - len(result.cases)
+    return (
+        f"{path}: {result.records} records: {publishable} ready to publish, {gated} gated, "
+        f"{rejected} rejected; {totals[Severity.ERROR]} errors, "
+        f"{totals[Severity.WARNING]} warnings"
+    )
+
+
+def build_summary(out_dir: Path, loaded: LoadResult, built: BuildReport) -> str:
+    """One line after a build: what was rendered, what was held back, where to look."""
+    totals = count(built.problems)
+    cases = len({rendition.case_id for rendition in built.renditions})
+    return (
+        f"{len(built.renditions)} renditions of {cases} cases written to {out_dir} "
+        f"(see manifest.json); {len(loaded.cases) - len(loaded.publishable)} gated, "
+        f"{loaded.records - len(loaded.cases)} rejected; {totals[Severity.ERROR]} errors, "
+        f"{totals[Severity.WARNING]} warnings"
+    )
+
+
+def write_validation(out_dir: Path, path: Path, result: LoadResult) -> tuple[Path, Path]:
+    """Write ``validation.txt`` and ``validation.json`` into ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = [summary(path, result), ""]
+    lines += [problem_line(problem) for problem in result.problems] or ["No problems found."]
+    lines += ["", "Cases ready to publish:"]
+    lines += [f"  {case.case_ref}  {case.case_id}" for case in result.publishable]
+    text_path, json_path = out_dir / "validation.txt", out_dir / "validation.json"
+    _atomic_write(text_path, "\n".join(lines) + "\n")
+    data = {
+        "cases_file": str(path),
+        "records": result.records,
+        "ready": [{"case_id": c.case_id, "case_ref": c.case_ref} for c in result.publishable],
+        "problems": [problem.to_dict() for problem in result.problems],
+    }
+    _atomic_write(json_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return text_path, json_path
+
+
+def refs_csv(cases: Iterable[Case]) -> str:
+    """``case_ref,case_id`` rows; cells that a spreadsheet would run as formulas are neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["case_ref", "case_id"])
+    for case in cases:
+        writer.writerow([safe_cell(case.case_ref), safe_cell(case.case_id)])
+    return buffer.getvalue()
+
+
+def safe_cell(value: str) -> str:
+    """Prefix a quote to a cell starting with = + - @ tab CR or NUL (CSV formula injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r", "\0") else value
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
