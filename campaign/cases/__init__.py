@@ -83,7 +83,7 @@ def load_cases(
     result = LoadResult()
     first_line: dict[str, int] = {}
     reported_unknown: set[tuple[str, str | None]] = set()
-    for item in reader(path, str(path)):
+    for item in reader(path, display_name(path)):
         if isinstance(item, Problem):
             result.problems.append(item)
             continue
@@ -112,6 +112,16 @@ def load_cases(
                 result.private[case.case_id] = checked.private
         result.problems.extend(problems)
     return result
+
+
+def display_name(path: Path) -> str:
+    """The path as staff typed it, or relative to the current folder when it lies below it."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _first_report(problem: Problem, seen: set[tuple[str, str | None]]) -> bool:
