@@ -151,20 +151,29 @@ def refs(
     default=None,
     help="Where to write the run's results (default: out/ beside the config).",
 )
-def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None) -> None:
-    """The main job on the configured campaign: validate the cases and write the report."""
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None, quiet: bool) -> None:
+    """The main job on the configured campaign: validate the cases, then build every format."""
     config = _config(config_path)
     if config.cases is None:
         raise ConfigError(
             f"{config.source or 'built-in defaults'}: set campaign.cases to the cases file to run"
         )
     out_dir = out or config.base_dir / "out"
-    result = intake(config.cases, config, IntakeOptions(_as_of(as_of), {}, persist_refs=True))
-    _print_problems(result, as_json=False)
-    paths = report.write_validation(out_dir, config.cases, result)
-    click.echo(report.summary(config.cases, result), err=True)
-    click.echo(f"Report: {paths[0]} (and {paths[1].name} for machines)", err=True)
-    sys.exit(1 if result.has_errors() else 0)
+    day = _as_of(as_of)
+    loaded = intake(config.cases, config, IntakeOptions(day, {}, persist_refs=True))
+    _print_problems(loaded, as_json=False)
+    paths = report.write_validation(out_dir, config.cases, loaded)
+    click.echo(report.summary(config.cases, loaded), err=True)
+    request = BuildRequest(out_dir=out_dir, as_of=day, formats=default_formats())
+    built = _run_build(loaded, config, request, quiet)
+    for problem in built.problems[len(loaded.problems) :]:
+        click.echo(report.problem_line(problem))
+    click.echo(report.build_summary(out_dir, loaded, built), err=True)
+    click.echo(f"Validation report: {paths[0]}", err=True)
+    for example in report.examples(built, out_dir):
+        click.echo(f"Look at: {example}", err=True)
+    sys.exit(1 if built.has_errors() else 0)
 
 
 @main.command()

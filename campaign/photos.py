@@ -8,6 +8,7 @@ converted to sRGB and re-encoded. Either way the result passes the marker whitel
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -101,6 +102,21 @@ def normalize_file(
     if cache is not None:
         cache.put(photo)
     return photo
+
+
+@functools.lru_cache(maxsize=64)
+def downscaled(
+    photo: NormalizedPhoto, max_width: int, max_height: int, quality: int = 82
+) -> NormalizedPhoto:
+    """A smaller copy for screen artefacts (never enlarged); the same clean-bytes guarantee."""
+    if photo.width <= max_width and photo.height <= max_height:
+        return photo
+    with Image.open(io.BytesIO(photo.data), formats=["JPEG"]) as im:
+        small = im.convert(photo.mode)
+        small.thumbnail((max_width, max_height), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=quality, optimize=True, subsampling=JPEG_SUBSAMPLING)
+    return _photo(jpeg.rewrite(out.getvalue()), photo.source_sha256, "reencode")
 
 
 def strip_jpeg(data: bytes) -> bytes | None:

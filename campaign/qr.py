@@ -6,11 +6,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import quote, urlencode
 
 import qrcode
 import qrcode.constants
+from reportlab.lib.colors import Color
+from reportlab.pdfgen.canvas import Canvas
 
 QUIET_ZONE = 4  # modules of light margin on every side
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
@@ -68,19 +69,8 @@ def dark_runs(url: str) -> Iterator[tuple[int, int, int]]:
             yield row, start, column - start
 
 
-class PathCanvas(Protocol):
-    """The part of ReportLab's canvas that drawing a code needs."""
-
-    def beginPath(self) -> object: ...  # noqa: N802 (ReportLab's names)
-    def drawPath(self, path: object, stroke: int = ..., fill: int = ...) -> object: ...  # noqa: N802
-    def rect(
-        self, x: float, y: float, width: float, height: float, stroke: int = ..., fill: int = ...
-    ) -> object: ...
-    def setFillColor(self, color: object) -> object: ...  # noqa: N802
-
-
 def draw_pdf(
-    canvas: PathCanvas, url: str, x: float, y: float, size: float, dark: object, light: object
+    canvas: Canvas, url: str, x: float, y: float, size: float, dark: Color, light: Color
 ) -> None:
     """Draw the code at (x, y) bottom-left, ``size`` points square including the quiet zone:
     a light square, then every dark module in one vector path."""
@@ -92,6 +82,6 @@ def draw_pdf(
     for row, column, length in dark_runs(url):
         left = x + (QUIET_ZONE + column) * module
         bottom = y + (QUIET_ZONE + count - 1 - row) * module
-        path.rect(left, bottom, length * module, module)  # type: ignore[attr-defined]
+        path.rect(left, bottom, length * module, module)
     canvas.setFillColor(dark)
     canvas.drawPath(path, stroke=0, fill=1)

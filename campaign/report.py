@@ -47,6 +47,15 @@ def build_summary(out_dir: Path, loaded: LoadResult, built: BuildReport) -> str:
     )
 
 
+def examples(built: BuildReport, out_dir: Path, count: int = 3) -> list[Path]:
+    """A few renditions worth opening first: A4 posters in different languages."""
+    chosen: dict[str, Path] = {}
+    for rendition in built.renditions:
+        if rendition.format == "poster-a4" and rendition.locale not in chosen:
+            chosen[rendition.locale] = out_dir / rendition.path
+    return list(chosen.values())[:count]
+
+
 def write_validation(out_dir: Path, path: Path, result: LoadResult) -> tuple[Path, Path]:
     """Write ``validation.txt`` and ``validation.json`` into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,9 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -59,3 +61,59 @@ def write_cases(case_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example campaign with its photos generated (once per test session)."""
+    import shutil
+    import sys
+
+    target = tmp_path_factory.mktemp("demo") / "demo"
+    shutil.copytree(
+        REPO / "examples" / "demo",
+        target,
+        ignore=shutil.ignore_patterns("photos", "out", ".campaign"),
+    )
+    sys.path.insert(0, str(REPO / "examples" / "demo"))
+    try:
+        from make_photos import make_photos
+    finally:
+        sys.path.pop(0)
+    make_photos(target / "photos")
+    return target
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    root: Path
+    manifest: dict[str, Any]
+    loaded: Any
+
+    def pdfs(self, fmt: str | None = None, locale: str | None = None) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.manifest["renditions"]
+            if (fmt is None or r["format"] == fmt) and (locale is None or r["locale"] == locale)
+        ]
+
+
+@pytest.fixture(scope="session")
+def demo_build(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The example built in every print and screen format in each case's languages (once)."""
+    import json
+
+    from campaign.build import BuildRequest, build
+    from campaign.config import load_config
+    from campaign.intake import IntakeOptions, intake
+    from campaign.layouts import default_formats
+
+    config = load_config(demo_dir / "campaign.toml")
+    loaded = intake(demo_dir / "cases.csv", config, IntakeOptions(AS_OF, {}, persist_refs=True))
+    out = tmp_path_factory.mktemp("build")
+    build(loaded, config, BuildRequest(out, AS_OF, default_formats()))
+    manifest = json.loads((out / "manifest.json").read_text())
+    return DemoBuild(out, manifest, loaded)

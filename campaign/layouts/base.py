@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from campaign.config import Config
@@ -37,6 +38,7 @@ class Output:
     alt: str | None = None
     qr_url: str | None = None
     problems: tuple[Problem, ...] = ()
+    measurements: Mapping[str, float] = field(default_factory=dict)  # preflight figures
 
 
 class Layout(Protocol):

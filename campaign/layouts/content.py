@@ -20,6 +20,14 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A number to call, and who answers it when that is known (the investigating agency)."""
+
+    number: str
+    who: str | None = None
+
+
+@dataclass(frozen=True)
 class AppealText:
     """Everything an artefact prints about a case, localized; values are plain text."""
 
@@ -32,7 +40,7 @@ class AppealText:
     facts: tuple[Fact, ...]
     details: tuple[Fact, ...]  # clothing, distinguishing marks, description (free text)
     call_label: str
-    phones: tuple[str, ...]  # "agency phone" and the national hotline
+    contacts: tuple[Contact, ...]  # the agency's number, then the national hotline
     case_ref_label: str
     case_ref: str
     scan_caption: str
@@ -54,7 +62,7 @@ def compose(
         facts=tuple(_facts(case, loc, country, as_of, print_date_of_birth)),
         details=tuple(_details(case, loc)),
         call_label=vocabulary.label(loc, Label.CALL),
-        phones=_phones(case, country),
+        contacts=_contacts(case, country),
         case_ref_label=vocabulary.label(loc, Label.CASE_REF),
         case_ref=case.case_ref,
         scan_caption=vocabulary.label(loc, Label.SCAN),
@@ -165,11 +173,10 @@ def _language(tag: str) -> str:
     return tag.split("-")[0].lower()
 
 
-def _phones(case: Case, country: CountryInfo) -> tuple[str, ...]:
+def _contacts(case: Case, country: CountryInfo) -> tuple[Contact, ...]:
     found = []
     if case.contact_phone:
-        agency = f"{case.contact_agency} " if case.contact_agency else ""
-        found.append(f"{agency}{case.contact_phone}")
+        found.append(Contact(case.contact_phone, case.contact_agency))
     if country.hotline and country.hotline != case.contact_phone:
-        found.append(country.hotline)
+        found.append(Contact(country.hotline))
     return tuple(found)

@@ -1,0 +1,271 @@
+"""The sections of an appeal page below the name: the photo, the facts column (age-progressed
+photo, facts, details, QR code) and the call panel."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+
+from campaign import qr, typeset
+from campaign.layouts.content import Fact
+from campaign.layouts.frame import MIN_BODY, Frame
+from campaign.layouts.page import MM, SAFE
+from campaign.photos import NormalizedPhoto
+
+QR_MIN_CODE = 30 * MM  # the code itself, quiet zone not counted
+STACK_BELOW = 50 * MM  # a column narrower than this stacks labels over values
+
+
+def qr_symbol_size(frame: Frame, url: str) -> tuple[float, float]:
+    """(code, symbol): the code at least 3 cm, and the whole symbol with its quiet zone."""
+    modules = qr.modules_with_quiet_zone(url)
+    code = max(QR_MIN_CODE, frame.mm(32))
+    return code, code * modules / (modules - 2 * qr.QUIET_ZONE)
+
+
+def draw_photo(
+    canvas: Canvas, photo: NormalizedPhoto, x: float, y: float, width: float, height: float
+) -> None:
+    """The photo scaled to cover the box (kept to its top, where the face is), clipped to it."""
+    scale = max(width / photo.width, height / photo.height)
+    drawn_w, drawn_h = photo.width * scale, photo.height * scale
+    canvas.saveState()
+    path = canvas.beginPath()
+    path.rect(x, y, width, height)
+    canvas.clipPath(path, stroke=0, fill=0)
+    canvas.drawImage(
+        ImageReader(io.BytesIO(photo.data)),
+        x + (width - drawn_w) / 2,
+        y + height - drawn_h,
+        drawn_w,
+        drawn_h,
+    )
+    canvas.restoreState()
+
+
+def photo(frame: Frame, picture: NormalizedPhoto, width: float, top: float, bottom: float) -> None:
+    """The main photo at the start side: 4:5, or squarer (down to 1:1) when height is short."""
+    height = min(width * 1.25, top - bottom)
+    if height < width:
+        width = height
+    draw_photo(frame.canvas, picture, frame.x(SAFE, width), top - height, width, height)
+    frame.metrics.photo_share += width * height / (frame.width * frame.height)
+
+
+def progressed(
+    frame: Frame, picture: NormalizedPhoto, caption: str, x: float, top: float, width: float
+) -> float:
+    """The age-progressed image with its label; returns the bottom."""
+    size = width * 0.7
+    height = size * 1.25
+    draw_photo(frame.canvas, picture, x + (width - size) / 2, top - height, size, height)
+    frame.metrics.photo_share += size * height / (frame.width * frame.height)
+    label = typeset.layout(caption, frame.locale, typeset.TextStyle(frame.size(10), "bold"), width)
+    typeset.draw_block(
+        frame.canvas, label, x, top - height - 1 * MM, width, "center", frame.palette.ink
+    )
+    frame.metrics.text(label.size)
+    return top - height - label.height - frame.mm(4)
+
+
+def facts(frame: Frame, rows: tuple[Fact, ...], x: float, top: float, width: float) -> float:
+    """Label beside value (or over it in a narrow column), one row per fact; returns the bottom."""
+    stacked = width < STACK_BELOW
+    label_w = width if stacked else width * 0.45
+    value_w = width if stacked else width - label_w - 2 * MM
+    y = top
+    for fact in rows:
+        label = typeset.layout(fact.label, frame.locale, typeset.TextStyle(frame.size(10)), label_w)
+        value = typeset.layout(
+            fact.value, frame.locale, typeset.TextStyle(frame.size(12), "bold"), value_w
+        )
+        value_x = _cell_x(frame, x, width, 0 if stacked else label_w + 2 * MM, value_w)
+        value_top = y - label.height if stacked else y
+        typeset.draw_block(
+            frame.canvas,
+            label,
+            _cell_x(frame, x, width, 0, label_w),
+            y,
+            label_w,
+            "start",
+            frame.palette.muted,
+        )
+        typeset.draw_block(
+            frame.canvas, value, value_x, value_top, value_w, "start", frame.palette.ink
+        )
+        frame.metrics.text(label.size)
+        drop = label.height + value.height if stacked else max(label.height, value.height)
+        y -= drop + frame.mm(1.5)
+    return y
+
+
+def _cell_x(frame: Frame, x: float, width: float, offset: float, cell: float) -> float:
+    """A cell ``offset`` from the start edge of a column at page x ``x``."""
+    return x + width - offset - cell if frame.rtl else x + offset
+
+
+def details(
+    frame: Frame, rows: tuple[Fact, ...], x: float, top: float, width: float, bottom: float
+) -> None:
+    """Clothing, marks and description at the largest common size that fits down to ``bottom``;
+    at the smallest size what does not fit is shortened with "…" and reported."""
+    if not rows:
+        return
+    blocks: list[tuple[typeset.Block, typeset.Block]] = []
+    for size in typeset.sizes(frame.size(11.5), MIN_BODY):
+        blocks = [
+            (
+                typeset.layout(fact.label, frame.locale, typeset.TextStyle(size, "bold"), width),
+                typeset.layout(fact.value, frame.locale, typeset.TextStyle(size), width),
+            )
+            for fact in rows
+        ]
+        if sum(a.height + b.height + size * 0.5 for a, b in blocks) <= top - bottom:
+            break
+    _draw_details(frame, rows, blocks, x, top, width, bottom)
+
+
+def _draw_details(
+    frame: Frame,
+    rows: tuple[Fact, ...],
+    blocks: list[tuple[typeset.Block, typeset.Block]],
+    x: float,
+    top: float,
+    width: float,
+    bottom: float,
+) -> None:
+    y = top
+    for fact, (label, value) in zip(rows, blocks, strict=True):
+        size = value.size
+        room = y - label.height - bottom
+        if value.height > room:
+            frame.metrics.truncated.append(fact.label)
+            if room < size * 1.2:
+                return
+            value = typeset.fit(
+                fact.value, frame.locale, typeset.TextStyle(size), width, room, min_size=size
+            ).block
+        typeset.draw_block(frame.canvas, label, x, y, width, "start", frame.palette.muted)
+        typeset.draw_block(
+            frame.canvas, value, x, y - label.height, width, "start", frame.palette.ink
+        )
+        frame.metrics.text(size)
+        y -= label.height + value.height + size * 0.5
+
+
+def qr_block(frame: Frame, url: str, x: float, width: float, bottom: float) -> float:
+    """The QR code centred in a column above ``bottom``, caption under it; returns its top."""
+    code, symbol = qr_symbol_size(frame, url)
+    caption = typeset.layout(
+        frame.text.scan_caption, frame.locale, typeset.TextStyle(MIN_BODY), symbol + 4 * MM
+    )
+    left = x + (width - symbol) / 2
+    y = bottom + caption.height + 1 * MM
+    qr.draw_pdf(frame.canvas, url, left, y, symbol, frame.palette.ink, frame.palette.paper)
+    typeset.draw_block(
+        frame.canvas,
+        caption,
+        left - 2 * MM,
+        y - 0.5 * MM,
+        symbol + 4 * MM,
+        "center",
+        frame.palette.ink,
+    )
+    frame.metrics.qr_code_size = code
+    frame.metrics.text(caption.size)
+    return y + symbol
+
+
+def panel(frame: Frame) -> float:
+    """The call panel across the bottom, into the bleed; returns its top edge."""
+    height = max(frame.mm(38), 30 * MM)
+    frame.canvas.setFillColor(frame.palette.panel)
+    frame.canvas.rect(
+        -frame.bleed,
+        -frame.bleed,
+        frame.width + 2 * frame.bleed,
+        height + frame.bleed,
+        stroke=0,
+        fill=1,
+    )
+    _call(frame, frame.width - 2 * SAFE, height)
+    return height
+
+
+def _call(frame: Frame, width: float, height: float) -> None:
+    """Who to call, numbers in large type, then the case reference in small print."""
+    x = frame.x(SAFE, width)
+    top = height - frame.mm(4)
+    label = typeset.layout(
+        frame.text.call_label, frame.locale, typeset.TextStyle(frame.size(14)), width
+    )
+    typeset.draw_block(frame.canvas, label, x, top, width, "start", frame.palette.ink)
+    ref = typeset.layout(
+        f"{frame.text.case_ref_label} {typeset.isolate(frame.text.case_ref)}",
+        frame.locale,
+        typeset.TextStyle(MIN_BODY),
+        width,
+    )
+    _contacts(frame, x, top - label.height - 1 * MM, width, SAFE + ref.height + 1 * MM)
+    typeset.draw_block(frame.canvas, ref, x, SAFE + ref.height, width, "start", frame.palette.muted)
+    frame.metrics.text(ref.size)
+    frame.metrics.text(label.size)
+
+
+def phone_text(number: str) -> str:
+    """A phone number kept whole and left-to-right in any script (LRI…PDI, no-break spaces)."""
+    return "\u2066" + number.replace(" ", "\u00a0") + "\u2069"
+
+
+def _contacts(frame: Frame, x: float, top: float, width: float, floor: float) -> None:
+    """The numbers side by side on one baseline, each under its agency's name when known."""
+    contacts = frame.text.contacts
+    if not contacts:
+        return
+    cell = (width - 6 * MM * (len(contacts) - 1)) / len(contacts)
+    style = typeset.TextStyle(26 * frame.scale, "bold", 1.05)
+    size = min(
+        typeset.fit_lines(phone_text(c.number), frame.locale, style, cell, min_size=MIN_BODY).size
+        for c in contacts
+    )
+    whos = [
+        typeset.fit(
+            c.who,
+            frame.locale,
+            typeset.TextStyle(frame.size(10)),
+            cell,
+            frame.size(10) * 2.5,
+            min_size=MIN_BODY,
+        )
+        if c.who
+        else None
+        for c in contacts
+    ]
+    number_top = top - max((who.block.height for who in whos if who), default=0.0)
+    for index, (contact, who) in enumerate(zip(contacts, whos, strict=True)):
+        cx = _cell_x(frame, x, width, index * (cell + 6 * MM), cell)
+        if who is not None:
+            typeset.draw_block(
+                frame.canvas,
+                who,
+                cx,
+                number_top + who.block.height,
+                cell,
+                "start",
+                frame.palette.ink,
+            )
+            frame.metrics.text(who.size)
+        number = typeset.layout(
+            phone_text(contact.number), frame.locale, typeset.TextStyle(size, "bold", 1.05), cell
+        )
+        typeset.draw_block(
+            frame.canvas,
+            number,
+            cx,
+            max(number_top, floor + number.height),
+            cell,
+            "start",
+            frame.palette.ink,
+        )
