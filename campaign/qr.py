@@ -4,14 +4,15 @@ drawing is separate — one vector path on a PDF canvas, or pixels on a Pillow i
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-import qrcode
+import numpy as np
 import qrcode.constants
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
+
+from campaign import qrmask
 
 QUIET_ZONE = 4  # modules of light margin on every side
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
@@ -41,47 +42,50 @@ def qr_url(template: str, case_ref: str, tracking: Tracking) -> str:
     return f"{base}{'&' if '?' in base else '?'}{params}"
 
 
-@functools.lru_cache(maxsize=4096)
 def matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     """The code's modules without quiet zone (True = dark); computed once per distinct URL."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0, box_size=1)
-    code.add_data(url.encode("utf-8"))
-    code.make(fit=True)
-    return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
+    return tuple(tuple(row) for row in _symbol(url).tolist())
+
+
+@functools.lru_cache(maxsize=4096)
+def _symbol(url: str) -> qrmask.Matrix:
+    symbol = qrmask.build(url.encode("utf-8"), ERROR_CORRECTION)
+    symbol.setflags(write=False)
+    return symbol
 
 
 def modules_with_quiet_zone(url: str) -> int:
     """Width of the printed symbol in modules, quiet zone included."""
-    return len(matrix(url)) + 2 * QUIET_ZONE
+    return int(_symbol(url).shape[0]) + 2 * QUIET_ZONE
 
 
-def dark_runs(url: str) -> Iterator[tuple[int, int, int]]:
+@functools.lru_cache(maxsize=4096)
+def dark_runs(url: str) -> tuple[tuple[int, int, int], ...]:
     """Horizontal runs of dark modules as (row, first column, length), quiet zone excluded."""
-    for row, cells in enumerate(matrix(url)):
-        column = 0
-        while column < len(cells):
-            if not cells[column]:
-                column += 1
-                continue
-            start = column
-            while column < len(cells) and cells[column]:
-                column += 1
-            yield row, start, column - start
+    cells = np.pad(_symbol(url).astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(cells, axis=1)
+    starts_r, starts_c = np.nonzero(edges == 1)
+    _, ends_c = np.nonzero(edges == -1)  # row-major order pairs each start with its end
+    return tuple(
+        zip(starts_r.tolist(), starts_c.tolist(), (ends_c - starts_c).tolist(), strict=True)
+    )
 
 
 def draw_pdf(
     canvas: Canvas, url: str, x: float, y: float, size: float, dark: Color, light: Color
 ) -> None:
     """Draw the code at (x, y) bottom-left, ``size`` points square including the quiet zone:
-    a light square, then every dark module in one vector path."""
+    a light square, then every dark module as one vector path (runs of modules as rectangles,
+    written as PDF operators directly: thousands of ReportLab path calls cost more than the
+    code itself)."""
     module = size / modules_with_quiet_zone(url)
     count = len(matrix(url))
     canvas.setFillColor(light)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
-    path = canvas.beginPath()
+    canvas.setFillColor(dark)
+    rects = []
     for row, column, length in dark_runs(url):
         left = x + (QUIET_ZONE + column) * module
         bottom = y + (QUIET_ZONE + count - 1 - row) * module
-        path.rect(left, bottom, length * module, module)
-    canvas.setFillColor(dark)
-    canvas.drawPath(path, stroke=0, fill=1)
+        rects.append(f"{left:.3f} {bottom:.3f} {length * module:.3f} {module:.3f} re")
+    canvas.addLiteral("\n".join(rects) + "\nf")

@@ -4,8 +4,10 @@ photo, facts, details, QR code) and the call panel."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
 from campaign import qr, typeset
@@ -35,14 +37,33 @@ def draw_photo(
     path = canvas.beginPath()
     path.rect(x, y, width, height)
     canvas.clipPath(path, stroke=0, fill=0)
-    canvas.drawImage(
-        ImageReader(io.BytesIO(photo.data)),
-        x + (width - drawn_w) / 2,
-        y + height - drawn_h,
-        drawn_w,
-        drawn_h,
-    )
+    place_jpeg(canvas, photo, x + (width - drawn_w) / 2, y + height - drawn_h, drawn_w, drawn_h)
     canvas.restoreState()
+
+
+def place_jpeg(
+    canvas: Canvas, photo: NormalizedPhoto, x: float, y: float, width: float, height: float
+) -> None:
+    """Draw the photo's JPEG as it is (DCTDecode, byte-identical), once per document.
+
+    ``Canvas.drawImage`` names an image by hashing its decoded pixels, a full decode per page;
+    the photo's own digest names it here instead (this uses ReportLab's pinned internals).
+    """
+    internals: Any = canvas
+    doc = internals._doc
+    name = f"photo{photo.sha256[:24]}"
+    reference = doc.getXObjectName(name)
+    if reference not in doc.idToObject:
+        image = pdfdoc.PDFImageXObject(name, ImageReader(io.BytesIO(photo.data)))
+        image.name = name
+        internals._setXObjects(image)
+        doc.Reference(image, reference)
+        doc.addForm(name, image)
+    canvas.saveState()
+    canvas.transform(width, 0, 0, height, x, y)
+    internals._code.append(f"/{reference} Do")
+    canvas.restoreState()
+    internals._formsinuse.append(name)
 
 
 def photo(frame: Frame, picture: NormalizedPhoto, width: float, top: float, bottom: float) -> None:
