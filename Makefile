@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := examples/demo
 
-.PHONY: demo test setup system-deps lint typecheck check clean
+.PHONY: demo test setup system-deps lint typecheck check bench previews clean
 
 demo: setup
 	$(BIN)/python $(DEMO)/make_photos.py
@@ -32,6 +32,13 @@ typecheck: setup
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/posters.py
+
+previews: setup
+	$(BIN)/python scripts/make_previews.py
 
 clean:
 	rm -rf $(VENV) $(DEMO)/out $(DEMO)/.campaign .pytest_cache

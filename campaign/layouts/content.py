@@ -41,6 +41,7 @@ class AppealText:
     details: tuple[Fact, ...]  # clothing, distinguishing marks, description (free text)
     call_label: str
     contacts: tuple[Contact, ...]  # the agency's number, then the national hotline
+    organisation: str
     case_ref_label: str
     case_ref: str
     scan_caption: str
@@ -48,7 +49,12 @@ class AppealText:
 
 
 def compose(
-    case: Case, tag: str, country: CountryInfo, as_of: dt.date, print_date_of_birth: bool = False
+    case: Case,
+    tag: str,
+    country: CountryInfo,
+    as_of: dt.date,
+    print_date_of_birth: bool = False,
+    organisation: str = "",
 ) -> AppealText:
     """The localized text of ``case`` in ``tag`` as of ``as_of``."""
     loc = localizer(tag)
@@ -63,6 +69,7 @@ def compose(
         details=tuple(_details(case, loc)),
         call_label=vocabulary.label(loc, Label.CALL),
         contacts=_contacts(case, country),
+        organisation=organisation,
         case_ref_label=vocabulary.label(loc, Label.CASE_REF),
         case_ref=case.case_ref,
         scan_caption=vocabulary.label(loc, Label.SCAN),

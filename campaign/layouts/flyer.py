@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 
 from campaign.layouts.base import Output, RenderContext
-from campaign.layouts.content import compose
 from campaign.layouts.page import PAPER, SLUG, Sheet, draw_crop_marks, finish
 from campaign.layouts.poster import (
     Variant,
+    appeal_text,
     draw_appeal,
     open_canvas,
     pdf_output,
@@ -44,7 +44,7 @@ def render_two_up(case: Case, locale: str, ctx: RenderContext) -> Output:
     sheet = Sheet(2 * a5.width, a5.height, a5.bleed, SLUG)
     half = Sheet(a5.width, a5.height, a5.bleed)
     variant = Variant("a5")
-    text = compose(case, locale, ctx.country, ctx.as_of, ctx.config.print_date_of_birth)
+    text = appeal_text(case, locale, ctx)
     url = qr_url(case, TWO_UP, variant, ctx)
     buffer = io.BytesIO()
     canvas = open_canvas(buffer, sheet, variant, text, ctx)

@@ -69,7 +69,7 @@ class PosterLayout:
 
 def render_pdf(case: Case, locale: str, fmt: str, variant: Variant, ctx: RenderContext) -> Output:
     """One appeal on one page of ``variant``'s paper, as PDF bytes."""
-    text = compose(case, locale, ctx.country, ctx.as_of, ctx.config.print_date_of_birth)
+    text = appeal_text(case, locale, ctx)
     paper = PAPER[variant.paper]
     sheet = screen_sheet(paper) if variant.screen else print_sheet(paper, ctx.crop_marks)
     url = qr_url(case, fmt, variant, ctx)
@@ -78,6 +78,14 @@ def render_pdf(case: Case, locale: str, fmt: str, variant: Variant, ctx: RenderC
     metrics = draw_appeal(canvas, sheet, text, variant, ctx, url)
     draw_crop_marks(canvas, sheet)
     return pdf_output(finish(canvas, buffer), case, locale, fmt, text, metrics, url)
+
+
+def appeal_text(case: Case, locale: str, ctx: RenderContext) -> AppealText:
+    """The appeal's words in ``locale`` for this render."""
+    config = ctx.config
+    return compose(
+        case, locale, ctx.country, ctx.as_of, config.print_date_of_birth, config.organisation
+    )
 
 
 def pdf_output(
@@ -240,12 +248,13 @@ def problems(
                 case.case_id,
             )
         )
-    for what in metrics.truncated:
+    if metrics.truncated:
+        shortened = ", ".join(dict.fromkeys(metrics.truncated))
         found.append(
             Problem(
                 Severity.WARNING,
                 "text-truncated",
-                f"{fmt} ({locale}): {what} did not fit and was shortened with '…'",
+                f"{fmt} ({locale}): did not fit and was shortened with '…': {shortened}",
                 case.origin.file,
                 case.origin.line,
                 None,

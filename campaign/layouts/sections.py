@@ -231,6 +231,16 @@ def _call(frame: Frame, width: float, height: float) -> None:
     )
     _contacts(frame, x, top - label.height - 1 * MM, width, SAFE + ref.height + 1 * MM)
     typeset.draw_block(frame.canvas, ref, x, SAFE + ref.height, width, "start", frame.palette.muted)
+    if frame.text.organisation:
+        org = typeset.fit_lines(
+            frame.text.organisation,
+            frame.locale,
+            typeset.TextStyle(frame.size(11), "bold"),
+            width - ref.widths[0] - 6 * MM,
+            min_size=MIN_BODY,
+        )
+        typeset.draw_block(frame.canvas, org, x, SAFE + org.height, width, "end", frame.palette.ink)
+        frame.metrics.text(org.size)
     frame.metrics.text(ref.size)
     frame.metrics.text(label.size)
 
