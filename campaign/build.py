@@ -99,17 +99,7 @@ def _context(
         photo = photos.get(case.photo)
         progressed = photos.get(case.age_progressed_photo) if case.age_progressed_photo else None
     except (PhotoError, FetchError) as err:
-        report.problems.append(
-            Problem(
-                Severity.ERROR,
-                err.code,
-                str(err),
-                case.origin.file,
-                case.origin.line,
-                "photo",
-                case.case_id,
-            )
-        )
+        report.problems.append(case.problem(Severity.ERROR, err.code, str(err), "photo"))
         return None
     return RenderContext(
         config=config,
@@ -125,17 +115,7 @@ def _render_one(job: Job, case: Case, ctx: RenderContext, root: Path, report: Bu
     try:
         output = layout_for(job.format).render(case, job.locale, job.format, ctx)
     except RenderError as err:
-        report.problems.append(
-            Problem(
-                Severity.ERROR,
-                "render-failed",
-                str(err),
-                case.origin.file,
-                case.origin.line,
-                None,
-                case.case_id,
-            )
-        )
+        report.problems.append(case.problem(Severity.ERROR, "render-failed", str(err), None))
         return
     relative = f"{case.case_id}/{job.locale}/{job.format}.{output.extension}"
     write_atomic(root, relative, output.data)

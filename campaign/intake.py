@@ -103,31 +103,11 @@ def _photo_problems(case: Case, config: Config, cache: photos.PhotoCache | None)
         try:
             photo = take_photo(source, config, cache)
         except (PhotoError, FetchError) as err:
-            found.append(
-                Problem(
-                    Severity.ERROR,
-                    err.code,
-                    str(err),
-                    case.origin.file,
-                    case.origin.line,
-                    name,
-                    case.case_id,
-                )
-            )
+            found.append(case.problem(Severity.ERROR, err.code, str(err), name))
             continue
         warning = photos.preflight(photo, photos.POSTER_PHOTO_BOX_MM, config.photos.min_dpi)
         if warning is not None:
-            found.append(
-                Problem(
-                    warning.severity,
-                    warning.code,
-                    warning.message,
-                    case.origin.file,
-                    case.origin.line,
-                    name,
-                    case.case_id,
-                )
-            )
+            found.append(case.problem(warning.severity, warning.code, warning.message, name))
     return found
 
 
@@ -137,15 +117,9 @@ def _check_locales(result: LoadResult, config: Config) -> None:
     for case in result.cases:
         for tag in case_locales(case, countries):
             if tag not in shipped:
+                used = i18n.localizer(tag).tag
+                message = f"no translations for '{tag}' yet: its artefacts will be in '{used}'"
+                field = "locales" if case.locales else "missing_country"
                 result.problems.append(
-                    Problem(
-                        Severity.WARNING,
-                        "locale-no-catalog",
-                        f"no translations for '{tag}' yet: its artefacts fall back per the "
-                        "localization rules",
-                        case.origin.file,
-                        case.origin.line,
-                        "locales" if case.locales else "missing_country",
-                        case.case_id,
-                    )
+                    case.problem(Severity.WARNING, "locale-no-catalog", message, field)
                 )

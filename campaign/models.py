@@ -12,6 +12,8 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from campaign.problems import Problem, Severity
+
 
 class Sex(enum.StrEnum):
     FEMALE = "female"
@@ -150,6 +152,14 @@ class Case:
         if self.full_name:
             return self.full_name
         return " ".join(part for part in (self.given_name, self.family_name) if part)
+
+    def problem(
+        self, severity: Severity, code: str, message: str, field: str | None = None
+    ) -> Problem:
+        """A problem about this case, pointing at the line its record starts on."""
+        return Problem(
+            severity, code, message, self.origin.file, self.origin.line, field, self.case_id
+        )
 
     def description_in(self, locale: str) -> str | None:
         """The description translated into ``locale`` when the record has one."""

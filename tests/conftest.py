@@ -117,3 +117,18 @@ def demo_build(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Demo
     build(loaded, config, BuildRequest(out, AS_OF, default_formats()))
     manifest = json.loads((out / "manifest.json").read_text())
     return DemoBuild(out, manifest, loaded)
+
+
+def print_formats() -> list[str]:
+    """Every print format (the poster and flyer families, screen variants excluded)."""
+    from campaign.layouts.flyer import FlyerLayout
+    from campaign.layouts.poster import FORMATS
+
+    posters = [fmt for fmt, variant in FORMATS.items() if not variant.screen]
+    return posters + list(FlyerLayout.formats)
+
+
+def screen_formats() -> list[str]:
+    from campaign.layouts.poster import FORMATS
+
+    return [fmt for fmt, variant in FORMATS.items() if variant.screen]

@@ -238,27 +238,21 @@ def problems(
     found = []
     if text.locale != locale:
         found.append(
-            Problem(
+            case.problem(
                 Severity.WARNING,
                 "locale-fallback",
                 f"{fmt}: no translations for '{locale}': printed in '{text.locale}'",
-                case.origin.file,
-                case.origin.line,
                 "locales",
-                case.case_id,
             )
         )
     if metrics.truncated:
         shortened = ", ".join(dict.fromkeys(metrics.truncated))
         found.append(
-            Problem(
+            case.problem(
                 Severity.WARNING,
                 "text-truncated",
                 f"{fmt} ({locale}): did not fit and was shortened with '…': {shortened}",
-                case.origin.file,
-                case.origin.line,
                 None,
-                case.case_id,
             )
         )
     return found

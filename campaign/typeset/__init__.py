@@ -18,8 +18,23 @@ from campaign.typeset.fonts import base_font, find_font, font_digest, register_f
 from campaign.typeset.lines import cap_height_ratio, layout, measure
 
 __all__ = [
-    "Block", "FitResult", "Line", "Run", "TextStyle",
-    "base_font", "cap_height_ratio", "direction", "draw_block", "find_font", "fit",
-    "fit_lines", "fit_one_line", "font_digest", "isolate", "layout", "measure", "register_fonts",
+    "Block",
+    "FitResult",
+    "Line",
+    "Run",
+    "TextStyle",
+    "base_font",
+    "cap_height_ratio",
+    "direction",
+    "draw_block",
+    "find_font",
+    "fit",
+    "fit_lines",
+    "fit_one_line",
+    "font_digest",
+    "isolate",
+    "layout",
+    "measure",
+    "register_fonts",
     "sizes",
 ]

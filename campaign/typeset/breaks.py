@@ -28,8 +28,9 @@ _CLUSTER_CONTINUES = frozenset("\u0e33\u0eb3")  # Thai and Lao SARA AM: spacing 
 
 def break_positions(text: str) -> tuple[int, ...]:
     """The indices where a new line may start (0 < index < len(text)), ascending."""
-    found = {i for i in range(1, len(text))
-             if _may_break(text[i - 1], text[i]) or _after_hyphen(text, i)}
+    found = {
+        i for i in range(1, len(text)) if _may_break(text[i - 1], text[i]) or _after_hyphen(text, i)
+    }
     found |= _thai_breaks(text)
     return tuple(sorted(found))
 
@@ -52,8 +53,11 @@ def _after_hyphen(text: str, i: int) -> bool:
 def _is_cjk(char: str) -> bool:
     if char in CONTROLS:
         return False
-    return ("\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
-            or char_script(char) in CJK_SCRIPTS)
+    return (
+        "\u3000" <= char <= "\u303f"
+        or "\uff00" <= char <= "\uffef"
+        or char_script(char) in CJK_SCRIPTS
+    )
 
 
 def _thai_breaks(text: str) -> set[int]:

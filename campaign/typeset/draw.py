@@ -15,8 +15,15 @@ CMYK = tuple[float, float, float, float]
 BLACK: CMYK = (0.0, 0.0, 0.0, 1.0)
 
 
-def draw_block(canvas: Canvas, block: Block | FitResult, x: float, y_top: float, width: float,
-               align: Align = "start", fill: CMYK | Color = BLACK) -> None:
+def draw_block(
+    canvas: Canvas,
+    block: Block | FitResult,
+    x: float,
+    y_top: float,
+    width: float,
+    align: Align = "start",
+    fill: CMYK | Color = BLACK,
+) -> None:
     """Draw ``block`` in the box starting at ``x`` (``width`` wide) from ``y_top`` down.
 
     ``"start"`` is the reading start: the right edge for right-to-left locales. ``fill`` is a
@@ -30,8 +37,7 @@ def draw_block(canvas: Canvas, block: Block | FitResult, x: float, y_top: float,
     for line in block.lines:
         cursor = x + line_offset(line.width, width, align, block.rtl)
         for run in line.runs:
-            draw_shaped(canvas, run.face, run.shaped, cursor, baseline, block.size,
-                        run.actual_text)
+            draw_shaped(canvas, run.face, run.shaped, cursor, baseline, block.size, run.actual_text)
             cursor += run.width
         baseline -= block.line_height
     canvas.restoreState()

@@ -33,8 +33,9 @@ def sizes(start: float, minimum: float) -> Iterator[float]:
     yield min(start, minimum)
 
 
-def fit(text: str, locale: str, style: TextStyle, width: float, height: float,
-        min_size: float) -> FitResult:
+def fit(
+    text: str, locale: str, style: TextStyle, width: float, height: float, min_size: float
+) -> FitResult:
     """The largest size (from ``style.size`` down to ``min_size``) at which the text fits the box;
     if it does not fit even at ``min_size``, the last fitting line ends in "…" (truncated)."""
     paras = paragraphs(text, locale, style.weight)
@@ -55,9 +56,12 @@ def fit(text: str, locale: str, style: TextStyle, width: float, height: float,
     return _truncated(paras, locale, style, width, height, min(style.size, min_size))
 
 
-def _refine(size: float, too_big: float | None,
-            lines_at: Callable[[float], list[LineAt] | None],
-            spans: list[LineAt]) -> tuple[float, list[LineAt]]:
+def _refine(
+    size: float,
+    too_big: float | None,
+    lines_at: Callable[[float], list[LineAt] | None],
+    spans: list[LineAt],
+) -> tuple[float, list[LineAt]]:
     """Between a size that fits and the next larger one tried, the largest fit in 0.5 pt steps."""
     candidate = (too_big or size) - 0.5
     while candidate > size + EPSILON:
@@ -68,12 +72,13 @@ def _refine(size: float, too_big: float | None,
     return size, spans
 
 
-def _truncated(paras: list[Paragraph], locale: str, style: TextStyle, width: float,
-               height: float, size: float) -> FitResult:
+def _truncated(
+    paras: list[Paragraph], locale: str, style: TextStyle, width: float, height: float, size: float
+) -> FitResult:
     """Keep the lines that fit at ``size``; the last one ends in an ellipsis."""
     spans = line_spans(paras, width, size)
     keep = max(1, int((height + EPSILON) // line_height(locale, style, size)))
-    lines = [build_line(p, a, b, size) for p, a, b in spans[:keep - 1]]
+    lines = [build_line(p, a, b, size) for p, a, b in spans[: keep - 1]]
     lines.append(_ellipsis_line(*spans[keep - 1], width, size))
     return FitResult(make_block(lines, paras, locale, style, size), size, truncated=True)
 
@@ -90,8 +95,9 @@ def _ellipsis_line(para: Paragraph, start: int, end: int, width: float, size: fl
     return build_line(para, start, start, size, ellipsis=True)
 
 
-def fit_one_line(text: str, locale: str, style: TextStyle, max_width: float, max_size: float,
-                 min_size: float) -> FitResult:
+def fit_one_line(
+    text: str, locale: str, style: TextStyle, max_width: float, max_size: float, min_size: float
+) -> FitResult:
     """Fit a name or headline without ever truncating it: one line at the largest size up to
     ``max_size`` if that is at least ``min_size``, else two balanced lines at the largest size
     that fits (``undersized`` when even that is below ``min_size``)."""
@@ -122,8 +128,15 @@ def _balanced_cut(para: Paragraph) -> tuple[int, float]:
     return cut, max(para.ink(0, cut), para.ink(cut, end))
 
 
-def _fitted(para: Paragraph, cuts: list[int], locale: str, style: TextStyle, max_width: float,
-            size: float, min_size: float) -> FitResult:
+def _fitted(
+    para: Paragraph,
+    cuts: list[int],
+    locale: str,
+    style: TextStyle,
+    max_width: float,
+    size: float,
+    min_size: float,
+) -> FitResult:
     """Shape the lines; step down if run-by-run shaping came out a hair wider than planned."""
     while True:
         starts = [0, *cuts[:-1]]
@@ -134,8 +147,9 @@ def _fitted(para: Paragraph, cuts: list[int], locale: str, style: TextStyle, max
         size = round(size - SIZE_STEP, 1)
 
 
-def fit_lines(text: str, locale: str, style: TextStyle, width: float, min_size: float,
-              max_lines: int = 1) -> Block:
+def fit_lines(
+    text: str, locale: str, style: TextStyle, width: float, min_size: float, max_lines: int = 1
+) -> Block:
     """The largest size (down to ``min_size``) at which the text takes at most ``max_lines``
     lines; below that, ``min_size`` wrapped onto as many lines as it needs — never truncated."""
     block = layout(text, locale, style, width)

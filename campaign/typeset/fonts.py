@@ -28,7 +28,9 @@ Weight = Literal["regular", "bold"]
 ENV_FONT_DIRS = "CAMPAIGN_FONT_DIRS"
 PROJECT_FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 SYSTEM_FONT_DIRS = (
-    Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path("~/.local/share/fonts"),
+    Path("/usr/share/fonts"),
+    Path("/usr/local/share/fonts"),
+    Path("~/.local/share/fonts"),
 )
 
 
@@ -54,30 +56,65 @@ class FontFace:
     name: str
 
 
-FAMILIES = {f.name: f for f in (
-    Family("Noto Sans", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "fonts-noto-core"),
-    Family("Noto Sans Arabic", "NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf",
-           "fonts-noto-core"),
-    Family("Noto Nastaliq Urdu", "NotoNastaliqUrdu-Regular.ttf", "NotoNastaliqUrdu-Bold.ttf",
-           "fonts-noto-core"),
-    Family("Noto Sans Hebrew", "NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf",
-           "fonts-noto-core"),
-    Family("Noto Sans Devanagari", "NotoSansDevanagari-Regular.ttf",
-           "NotoSansDevanagari-Bold.ttf", "fonts-noto-core"),
-    Family("Noto Sans Tamil", "NotoSansTamil-Regular.ttf", "NotoSansTamil-Bold.ttf",
-           "fonts-noto-core"),
-    Family("Noto Sans Thai", "NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf",
-           "fonts-noto-core"),
-    # One weight only: bold uses the same face (ReportLab then embeds it once).
-    Family("WenQuanYi Micro Hei", "wqy-microhei.ttc", "wqy-microhei.ttc", "fonts-wqy-microhei"),
-)}
+FAMILIES = {
+    f.name: f
+    for f in (
+        Family("Noto Sans", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "fonts-noto-core"),
+        Family(
+            "Noto Sans Arabic",
+            "NotoSansArabic-Regular.ttf",
+            "NotoSansArabic-Bold.ttf",
+            "fonts-noto-core",
+        ),
+        Family(
+            "Noto Nastaliq Urdu",
+            "NotoNastaliqUrdu-Regular.ttf",
+            "NotoNastaliqUrdu-Bold.ttf",
+            "fonts-noto-core",
+        ),
+        Family(
+            "Noto Sans Hebrew",
+            "NotoSansHebrew-Regular.ttf",
+            "NotoSansHebrew-Bold.ttf",
+            "fonts-noto-core",
+        ),
+        Family(
+            "Noto Sans Devanagari",
+            "NotoSansDevanagari-Regular.ttf",
+            "NotoSansDevanagari-Bold.ttf",
+            "fonts-noto-core",
+        ),
+        Family(
+            "Noto Sans Tamil",
+            "NotoSansTamil-Regular.ttf",
+            "NotoSansTamil-Bold.ttf",
+            "fonts-noto-core",
+        ),
+        Family(
+            "Noto Sans Thai", "NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf", "fonts-noto-core"
+        ),
+        # One weight only: bold uses the same face (ReportLab then embeds it once).
+        Family("WenQuanYi Micro Hei", "wqy-microhei.ttc", "wqy-microhei.ttc", "fonts-wqy-microhei"),
+    )
+}
 LATIN = "Noto Sans"
 CJK = "WenQuanYi Micro Hei"
 SCRIPT_FAMILIES = {
-    "Latn": LATIN, "Grek": LATIN, "Cyrl": LATIN, "Zyyy": LATIN, "Zinh": LATIN,
-    "Arab": "Noto Sans Arabic", "Hebr": "Noto Sans Hebrew", "Deva": "Noto Sans Devanagari",
-    "Taml": "Noto Sans Tamil", "Thai": "Noto Sans Thai",
-    "Hani": CJK, "Hira": CJK, "Kana": CJK, "Bopo": CJK, "Hang": CJK,
+    "Latn": LATIN,
+    "Grek": LATIN,
+    "Cyrl": LATIN,
+    "Zyyy": LATIN,
+    "Zinh": LATIN,
+    "Arab": "Noto Sans Arabic",
+    "Hebr": "Noto Sans Hebrew",
+    "Deva": "Noto Sans Devanagari",
+    "Taml": "Noto Sans Tamil",
+    "Thai": "Noto Sans Thai",
+    "Hani": CJK,
+    "Hira": CJK,
+    "Kana": CJK,
+    "Bopo": CJK,
+    "Hang": CJK,
 }
 # The fallback order after a script's own family: Latin first, then the rest of the table.
 FALLBACK_ORDER = tuple(FAMILIES)

@@ -74,8 +74,16 @@ def _prepare(text: str, locale: str, weight: Weight, dirs: tuple[Path, ...]) -> 
         shaped = _shape_span(span, locale)
         for cluster, advance in zip(shaped.clusters, shaped.advances, strict=True):
             advances[span.indices[cluster]] += advance
-    return Paragraph(text, locale, rtl, tuple(levels), tuple(faces), break_positions(text),
-                     (0.0, *accumulate(advances)), frozenset(uncovered))
+    return Paragraph(
+        text,
+        locale,
+        rtl,
+        tuple(levels),
+        tuple(faces),
+        break_positions(text),
+        (0.0, *accumulate(advances)),
+        frozenset(uncovered),
+    )
 
 
 def _needs_bidi(text: str, rtl: bool) -> bool:
@@ -83,8 +91,9 @@ def _needs_bidi(text: str, rtl: bool) -> bool:
     return rtl or any(unicodedata.bidirectional(c) in _RTL_CLASSES for c in text)
 
 
-_RTL_CLASSES = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI", "FSI", "LRE", "LRO", "LRI",
-                          "PDF", "PDI"})
+_RTL_CLASSES = frozenset(
+    {"R", "AL", "AN", "RLE", "RLO", "RLI", "FSI", "LRE", "LRO", "LRI", "PDF", "PDI"}
+)
 
 
 def _shape_span(span: Span, locale: str) -> Shaped:
@@ -110,8 +119,9 @@ def break_lines(para: Paragraph, max_units: float) -> list[LineSpan]:
     return lines
 
 
-def _break_word(para: Paragraph, start: int, end: int, max_units: float,
-                lines: list[LineSpan]) -> int:
+def _break_word(
+    para: Paragraph, start: int, end: int, max_units: float, lines: list[LineSpan]
+) -> int:
     """Cut ``text[start:end]`` between grapheme clusters; return where the remainder starts."""
     previous = start
     for cut in [*grapheme_starts(para.text, start, para.trim(start, end))[1:], end]:
@@ -122,8 +132,7 @@ def _break_word(para: Paragraph, start: int, end: int, max_units: float,
     return start
 
 
-def build_line(para: Paragraph, start: int, end: int, size: float,
-               ellipsis: bool = False) -> Line:
+def build_line(para: Paragraph, start: int, end: int, size: float, ellipsis: bool = False) -> Line:
     """Shape the runs of ``text[start:end]`` (plus an ellipsis) and put them in visual order."""
     end = para.trim(start, end)
     logical = spans(para.text, para.levels, para.faces, start, end)
@@ -153,8 +162,14 @@ def _run(span: Span, locale: str, size: float) -> Run:
     script = span_script(span.text)
     shaped = shape(span.face, span.text, rtl, script, span_language(script, locale))
     complex_ltr = not rtl and (not shaped.exact or script in COMPLEX_LTR)
-    return Run(span.text, span.face, span.level, shaped, shaped.advance * size / 1000,
-               span.text if complex_ltr else None)
+    return Run(
+        span.text,
+        span.face,
+        span.level,
+        shaped,
+        shaped.advance * size / 1000,
+        span.text if complex_ltr else None,
+    )
 
 
 def line_height(locale: str, style: TextStyle, size: float) -> float:
@@ -167,25 +182,29 @@ def layout(text: str, locale: str, style: TextStyle, width: float) -> Block:
     return layout_at(paragraphs(text, locale, style.weight), locale, style, width, style.size)
 
 
-def layout_at(paras: list[Paragraph], locale: str, style: TextStyle, width: float,
-              size: float) -> Block:
+def layout_at(
+    paras: list[Paragraph], locale: str, style: TextStyle, width: float, size: float
+) -> Block:
     """Break and shape prepared paragraphs at ``size``."""
     lines = [build_line(p, a, b, size) for p, a, b in line_spans(paras, width, size)]
     return make_block(lines, paras, locale, style, size)
 
 
-def line_spans(paras: list[Paragraph], width: float,
-               size: float) -> list[tuple[Paragraph, int, int]]:
+def line_spans(
+    paras: list[Paragraph], width: float, size: float
+) -> list[tuple[Paragraph, int, int]]:
     """Every line of every paragraph as (paragraph, start, end) at ``size``."""
     max_units = width * 1000 / size
     return [(p, a, b) for p in paras for a, b in break_lines(p, max_units)]
 
 
-def make_block(lines: list[Line], paras: list[Paragraph], locale: str, style: TextStyle,
-               size: float) -> Block:
+def make_block(
+    lines: list[Line], paras: list[Paragraph], locale: str, style: TextStyle, size: float
+) -> Block:
     uncovered = frozenset().union(*(p.uncovered for p in paras))
-    return Block(tuple(lines), size, line_height(locale, style, size),
-                 direction(locale) == "rtl", uncovered)
+    return Block(
+        tuple(lines), size, line_height(locale, style, size), direction(locale) == "rtl", uncovered
+    )
 
 
 def cap_height_ratio(text: str, locale: str, weight: Weight = "regular") -> float:

@@ -66,8 +66,9 @@ def _stays(previous: FontFace, char: str) -> bool:
 
 
 @lru_cache(maxsize=16384)
-def _first_covering(char: str, script: str, locale: str, weight: Weight,
-                    dirs: tuple[Path, ...]) -> FontFace | None:
+def _first_covering(
+    char: str, script: str, locale: str, weight: Weight, dirs: tuple[Path, ...]
+) -> FontFace | None:
     for face in _chain(script, locale, weight, dirs):
         if covers(face, char):
             return face
@@ -76,7 +77,7 @@ def _first_covering(char: str, script: str, locale: str, weight: Weight,
 
 def _next_script(text: str, i: int) -> str | None:
     """The script of the next letter after position ``i`` (for leading digits and punctuation)."""
-    for char in text[i + 1:]:
+    for char in text[i + 1 :]:
         script = char_script(char)
         if script not in _NEUTRAL:
             return script
@@ -84,14 +85,16 @@ def _next_script(text: str, i: int) -> str | None:
 
 
 @lru_cache(maxsize=256)
-def _chain(script: str, locale: str, weight: Weight,
-           dirs: tuple[Path, ...]) -> tuple[FontFace, ...]:
+def _chain(
+    script: str, locale: str, weight: Weight, dirs: tuple[Path, ...]
+) -> tuple[FontFace, ...]:
     del dirs  # part of the cache key: a changed search path resolves again
     return tuple(fallback_chain(script, locale, weight))
 
 
-def spans(text: str, levels: Sequence[int], faces: Sequence[FontFace | None],
-          start: int, end: int) -> list[Span]:
+def spans(
+    text: str, levels: Sequence[int], faces: Sequence[FontFace | None], start: int, end: int
+) -> list[Span]:
     """The logical runs of ``text[start:end]``: maximal spans of equal (level, font)."""
     result: list[Span] = []
     chars: list[str] = []

@@ -12,24 +12,58 @@ INHERITED = "Zinh"
 UNKNOWN = "Zzzz"
 
 # Scripts whose shaped glyphs do not map one-to-one back to characters even when LTR.
-COMPLEX_LTR = frozenset({
-    "Deva", "Beng", "Guru", "Gujr", "Orya", "Taml", "Telu", "Knda", "Mlym", "Sinh",
-    "Thai", "Laoo", "Khmr", "Mymr", "Tibt",
-})
+COMPLEX_LTR = frozenset(
+    {
+        "Deva",
+        "Beng",
+        "Guru",
+        "Gujr",
+        "Orya",
+        "Taml",
+        "Telu",
+        "Knda",
+        "Mlym",
+        "Sinh",
+        "Thai",
+        "Laoo",
+        "Khmr",
+        "Mymr",
+        "Tibt",
+    }
+)
 CJK_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Bopo"})
 
 _LANGUAGE_SCRIPTS = {
-    "ar": "Arab", "fa": "Arab", "ur": "Arab", "ps": "Arab", "ckb": "Arab", "sd": "Arab",
-    "he": "Hebr", "yi": "Hebr",
-    "hi": "Deva", "mr": "Deva", "ne": "Deva",
-    "ta": "Taml", "th": "Thai",
-    "zh": "Hani", "ja": "Hani", "ko": "Hang",
-    "ru": "Cyrl", "uk": "Cyrl", "bg": "Cyrl", "be": "Cyrl", "mk": "Cyrl", "sr": "Cyrl",
-    "kk": "Cyrl", "ky": "Cyrl", "el": "Grek",
+    "ar": "Arab",
+    "fa": "Arab",
+    "ur": "Arab",
+    "ps": "Arab",
+    "ckb": "Arab",
+    "sd": "Arab",
+    "he": "Hebr",
+    "yi": "Hebr",
+    "hi": "Deva",
+    "mr": "Deva",
+    "ne": "Deva",
+    "ta": "Taml",
+    "th": "Thai",
+    "zh": "Hani",
+    "ja": "Hani",
+    "ko": "Hang",
+    "ru": "Cyrl",
+    "uk": "Cyrl",
+    "bg": "Cyrl",
+    "be": "Cyrl",
+    "mk": "Cyrl",
+    "sr": "Cyrl",
+    "kk": "Cyrl",
+    "ky": "Cyrl",
+    "el": "Grek",
 }
 _SCRIPT_ALIASES = {"Hans": "Hani", "Hant": "Hani", "Jpan": "Hani", "Kore": "Hang"}
-_BREAKING_SPACES = frozenset(" \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008"
-                             "\u2009\u200a\u205f\u3000")
+_BREAKING_SPACES = frozenset(
+    " \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+)
 
 
 def language(locale: str) -> str:

@@ -70,8 +70,9 @@ def shape(face: FontFace, text: str, rtl: bool, script: str | None, lang: str | 
     return _to_shaped(ttfont(face), text, buffer.glyph_infos, buffer.glyph_positions)
 
 
-def _to_shaped(font: TTFont, text: str, infos: list[hb.GlyphInfo],
-               positions: list[hb.GlyphPosition]) -> Shaped:
+def _to_shaped(
+    font: TTFont, text: str, infos: list[hb.GlyphInfo], positions: list[hb.GlyphPosition]
+) -> Shaped:
     scale = _pdf_units(font)
     chars: list[str] = []
     data: list[ShapeData] = []
@@ -79,8 +80,16 @@ def _to_shaped(font: TTFont, text: str, infos: list[hb.GlyphInfo],
         char = _char_for_glyph(font, info.codepoint)
         chars.append(char)
         width = font.face.charWidths.get(ord(char), font.face.defaultWidth)
-        data.append(ShapeData(info.cluster, scale(pos.x_advance), scale(pos.y_advance),
-                              scale(pos.x_offset), scale(pos.y_offset), width))
+        data.append(
+            ShapeData(
+                info.cluster,
+                scale(pos.x_advance),
+                scale(pos.y_advance),
+                scale(pos.x_offset),
+                scale(pos.y_offset),
+                width,
+            )
+        )
     spelled = "".join(chars)
     return Shaped(
         glyph_ids=tuple(info.codepoint for info in infos),
@@ -134,8 +143,15 @@ def _add_private(font: TTFont, gid: int) -> int:
     return code
 
 
-def draw_shaped(canvas: Canvas, face: FontFace, shaped: Shaped, x: float, y: float,
-                size: float, actual_text: str | None = None) -> None:
+def draw_shaped(
+    canvas: Canvas,
+    face: FontFace,
+    shaped: Shaped,
+    x: float,
+    y: float,
+    size: float,
+    actual_text: str | None = None,
+) -> None:
     """Draw shaped glyphs with their origin at (x, y); ``actual_text`` wraps them in a span."""
     ttfont(face)
     if actual_text:

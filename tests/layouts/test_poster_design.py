@@ -15,18 +15,10 @@ from campaign.layouts.page import MM, PAPER
 from campaign.models import Case, Category, Eyes, Hair, Origin, PartialDate, Sex
 from campaign.photos import normalize_file
 from tests import pdftools
-from tests.conftest import AS_OF, make_jpeg
+from tests.conftest import AS_OF, make_jpeg, print_formats
 
 LONG_NAME = "María de los Ángeles Fernández-Villaverde de la Concepción Ruiz"
-PRINT = [
-    "poster-a4",
-    "poster-letter",
-    "poster-a3",
-    "poster-tabloid",
-    "flyer-a5",
-    "flyer-half-letter",
-    "flyer-a5-2up",
-]
+PRINT = print_formats()
 LOCALES = ["en", "es", "ar", "hi", "zh-Hans"]
 
 

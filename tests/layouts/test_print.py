@@ -12,18 +12,10 @@ from PIL import Image
 
 from campaign.layouts.page import MM
 from tests import pdftools
-from tests.conftest import DemoBuild
+from tests.conftest import DemoBuild, print_formats, screen_formats
 
-PRINT = [
-    "poster-a4",
-    "poster-letter",
-    "poster-a3",
-    "poster-tabloid",
-    "flyer-a5",
-    "flyer-half-letter",
-    "flyer-a5-2up",
-]
-SCREEN = ["poster-a4-screen", "poster-letter-screen"]
+PRINT = print_formats()
+SCREEN = screen_formats()
 
 
 def path_of(build: DemoBuild, rendition: dict[str, str]) -> Path:

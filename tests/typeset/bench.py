@@ -15,18 +15,27 @@ from reportlab.pdfgen.canvas import Canvas
 from campaign.typeset import TextStyle, base_font, draw_block, fit, lines, shape
 
 LATIN = (
-    "MISSING CHILD", "Ana Ejemplo {n}", "Age 9 · Missing since 1 March 2026",
+    "MISSING CHILD",
+    "Ana Ejemplo {n}",
+    "Age 9 · Missing since 1 March 2026",
     "Last seen in Ciudad de México wearing a red jacket, blue jeans and white trainers.",
     "Height 1.32 m, brown eyes, long dark hair usually tied back.",
     "If you have seen her, call 800 555 0100 (free, 24 hours) or your local police.",
-    "Case number FIC-2026-{n:04d}", "Example Missing Children Network (fictional)",
-    "https://example.org/c/AB12CD{n}", "Do not approach; call immediately.",
+    "Case number FIC-2026-{n:04d}",
+    "Example Missing Children Network (fictional)",
+    "https://example.org/c/AB12CD{n}",
+    "Do not approach; call immediately.",
     "Desaparecida desde el 1 de marzo de 2026 en Ciudad de México.",
     "Every tip helps bring a child home.",
 )
-MIXED = (*LATIN[:3], "लापता बच्ची: क्षमा श्रीवास्तव {n}, उम्र 9 वर्ष, आखिरी बार देखी गई",
-         "失踪儿童：王小明{n}，九岁，于二〇二六年三月一日在北京走失。", *LATIN[5:9],
-         "कृपया तुरंत पुलिस को सूचित करें।", *LATIN[10:])
+MIXED = (
+    *LATIN[:3],
+    "लापता बच्ची: क्षमा श्रीवास्तव {n}, उम्र 9 वर्ष, आखिरी बार देखी गई",
+    "失踪儿童：王小明{n}，九岁，于二〇二六年三月一日在北京走失。",
+    *LATIN[5:9],
+    "कृपया तुरंत पुलिस को सूचित करें।",
+    *LATIN[10:],
+)
 
 
 def locale_of(text: str) -> str:
@@ -37,8 +46,9 @@ def locale_of(text: str) -> str:
 
 def draw_texts(texts: tuple[str, ...], n: int) -> tuple[float, float]:
     """Fit and draw every line into a fresh A4 canvas: (text layer ms, canvas save ms)."""
-    canvas = Canvas(io.BytesIO(), initialFontName=base_font(), enforceColorSpace="cmyk",
-                    invariant=1)
+    canvas = Canvas(
+        io.BytesIO(), initialFontName=base_font(), enforceColorSpace="cmyk", invariant=1
+    )
     start = time.perf_counter()
     y = 800.0
     for i, template in enumerate(texts):
@@ -58,9 +68,11 @@ def report(name: str, texts: tuple[str, ...], clear: Callable[[], None]) -> None
     warm = [draw_texts(texts, n) for n in range(1, 51)]
     clear()
     cold = draw_texts(texts, 999)
-    print(f"{name}: text layer median {statistics.median(w[0] for w in warm):.2f} ms "
-          f"(max {max(w[0] for w in warm):.2f}); with empty shaping caches {cold[0]:.2f} ms; "
-          f"canvas save {statistics.median(w[1] for w in warm):.2f} ms")
+    print(
+        f"{name}: text layer median {statistics.median(w[0] for w in warm):.2f} ms "
+        f"(max {max(w[0] for w in warm):.2f}); with empty shaping caches {cold[0]:.2f} ms; "
+        f"canvas save {statistics.median(w[1] for w in warm):.2f} ms"
+    )
 
 
 def clear_caches() -> None:

@@ -42,8 +42,9 @@ class Rendered:
 def oracle_lines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     """Every ORACLE_LINES line: our PDF rasterised by poppler vs Pillow with RAQM."""
     tmp = tmp_path_factory.mktemp("oracle")
-    blocks = [layout(text, locale, TextStyle(SIZE), 660) for locale, (text, _) in
-              ORACLE_LINES.items()]
+    blocks = [
+        layout(text, locale, TextStyle(SIZE), 660) for locale, (text, _) in ORACLE_LINES.items()
+    ]
     pages = rasterise(pdf_of_blocks(tmp / "lines.pdf", blocks))
     result = {}
     for (locale, (text, family)), page in zip(ORACLE_LINES.items(), pages, strict=True):

@@ -28,11 +28,13 @@ def need_raqm() -> None:
         pytest.skip("Pillow has no RAQM layout (install libraqm0 and libfribidi0)")
 
 
-def pdf_of_blocks(path: Path, blocks: Sequence[Block], page: tuple[float, float] = PAGE,
-                  margin: float = 20.0) -> Path:
+def pdf_of_blocks(
+    path: Path, blocks: Sequence[Block], page: tuple[float, float] = PAGE, margin: float = 20.0
+) -> Path:
     """One block per page, drawn in a CMYK-only canvas whose base font is embedded."""
-    canvas = Canvas(str(path), pagesize=page, initialFontName=base_font(),
-                    enforceColorSpace="cmyk", invariant=1)
+    canvas = Canvas(
+        str(path), pagesize=page, initialFontName=base_font(), enforceColorSpace="cmyk", invariant=1
+    )
     for block in blocks:
         draw_block(canvas, block, margin, page[1] - margin, page[0] - 2 * margin)
         canvas.showPage()
@@ -44,22 +46,34 @@ def rasterise(pdf: Path, dpi: int = DPI) -> list[Image.Image]:
     """Every page of ``pdf`` as a greyscale image (pdftoppm)."""
     need_tool("pdftoppm")
     prefix = pdf.with_suffix("")
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), str(prefix)],
-                   check=True)
-    pages = sorted(pdf.parent.glob(prefix.name + "-*.png"),
-                   key=lambda p: int(p.stem.split("-")[-1]))
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(pdf), str(prefix)], check=True)
+    pages = sorted(
+        pdf.parent.glob(prefix.name + "-*.png"), key=lambda p: int(p.stem.split("-")[-1])
+    )
     return [Image.open(p).convert("L") for p in pages]
 
 
-def raqm_line(text: str, font_path: Path, index: int, size_pt: float, direction: str,
-              language: str, dpi: int = DPI) -> Image.Image:
+def raqm_line(
+    text: str,
+    font_path: Path,
+    index: int,
+    size_pt: float,
+    direction: str,
+    language: str,
+    dpi: int = DPI,
+) -> Image.Image:
     """The same line set by Pillow with RAQM (FriBiDi + HarfBuzz): the independent oracle."""
     need_raqm()
-    font = ImageFont.truetype(str(font_path), size=round(size_pt * dpi / 72), index=index,
-                              layout_engine=ImageFont.Layout.RAQM)
+    font = ImageFont.truetype(
+        str(font_path),
+        size=round(size_pt * dpi / 72),
+        index=index,
+        layout_engine=ImageFont.Layout.RAQM,
+    )
     image = Image.new("L", (round(PAGE[0] * dpi / 72) * 2, round(PAGE[1] * dpi / 72) * 2), 255)
-    ImageDraw.Draw(image).text((40, 40), text, font=font, fill=0, direction=direction,
-                               language=language)
+    ImageDraw.Draw(image).text(
+        (40, 40), text, font=font, fill=0, direction=direction, language=language
+    )
     return image
 
 

@@ -35,14 +35,16 @@ BLACK = (0.0, 0.0, 0.0, 1.0)
 
 def write_pdf(path: Path, size: float = 17.0) -> Path:
     """Draw the sample lines, each with its locale as a grey label on the left."""
-    canvas = Canvas(str(path), pagesize=PAGE, initialFontName=base_font(),
-                    enforceColorSpace="cmyk", invariant=1)
+    canvas = Canvas(
+        str(path), pagesize=PAGE, initialFontName=base_font(), enforceColorSpace="cmyk", invariant=1
+    )
     y = PAGE[1] - 16
     for locale, text in SAMPLE:
         label = layout(locale, "en", TextStyle(9), 30)
         block = layout(text, locale, TextStyle(size), PAGE[0] - 76)
-        draw_block(canvas, label, 14, y - (block.first_baseline - label.first_baseline), 30,
-                   fill=GREY)
+        draw_block(
+            canvas, label, 14, y - (block.first_baseline - label.first_baseline), 30, fill=GREY
+        )
         draw_block(canvas, block, 56, y, PAGE[0] - 76, fill=BLACK)
         y -= block.height + 6
     canvas.showPage()
@@ -54,8 +56,19 @@ def write_png(target: Path, dpi: int = 100) -> Path:
     """Render the sheet to a small greyscale PNG at ``target``."""
     with tempfile.TemporaryDirectory() as tmp:
         pdf = write_pdf(Path(tmp) / "sheet.pdf")
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-singlefile", str(pdf),
-                        str(Path(tmp) / "sheet")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                str(dpi),
+                "-gray",
+                "-png",
+                "-singlefile",
+                str(pdf),
+                str(Path(tmp) / "sheet"),
+            ],
+            check=True,
+        )
         image = Image.open(Path(tmp) / "sheet.png").convert("L")
         image.quantize(16).save(target, optimize=True)
     return target

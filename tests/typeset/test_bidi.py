@@ -10,10 +10,21 @@ from campaign.typeset.bidi import paragraph_levels, visual_order
 STYLE = TextStyle(20)
 
 
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("ar", "rtl"), ("ar-EG", "rtl"), ("he", "rtl"), ("ur_PK", "rtl"), ("fa", "rtl"),
-    ("en", "ltr"), ("es-MX", "ltr"), ("zh-Hans", "ltr"), ("hi", "ltr"), ("th", "ltr"),
-])
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("ar", "rtl"),
+        ("ar-EG", "rtl"),
+        ("he", "rtl"),
+        ("ur_PK", "rtl"),
+        ("fa", "rtl"),
+        ("en", "ltr"),
+        ("es-MX", "ltr"),
+        ("zh-Hans", "ltr"),
+        ("hi", "ltr"),
+        ("th", "ltr"),
+    ],
+)
 def test_direction_comes_from_the_locale(locale: str, expected: str) -> None:
     assert direction(locale) == expected
 
@@ -48,11 +59,14 @@ def test_bidi_controls_are_not_drawn() -> None:
     assert line.text == "Ana"
 
 
-@pytest.mark.parametrize(("levels", "order"), [
-    ([0, 0, 0], [0, 1, 2]),
-    ([1, 1, 1], [2, 1, 0]),
-    ([1, 2, 2, 1], [3, 1, 2, 0]),
-    ([0, 1, 1, 2, 0], [0, 3, 2, 1, 4]),
-])
+@pytest.mark.parametrize(
+    ("levels", "order"),
+    [
+        ([0, 0, 0], [0, 1, 2]),
+        ([1, 1, 1], [2, 1, 0]),
+        ([1, 2, 2, 1], [3, 1, 2, 0]),
+        ([0, 1, 1, 2, 0], [0, 3, 2, 1, 4]),
+    ],
+)
 def test_rule_l2(levels: list[int], order: list[int]) -> None:
     assert visual_order(levels) == order

@@ -36,14 +36,24 @@ def no_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return empty
 
 
-@pytest.mark.parametrize(("script", "locale", "family"), [
-    ("Latn", "es", "Noto Sans"), ("Cyrl", "ru", "Noto Sans"), ("Grek", "el", "Noto Sans"),
-    ("Arab", "ar", "Noto Sans Arabic"), ("Arab", "fa", "Noto Sans Arabic"),
-    ("Arab", "ur", "Noto Nastaliq Urdu"), ("Hebr", "he", "Noto Sans Hebrew"),
-    ("Deva", "hi", "Noto Sans Devanagari"), ("Taml", "ta", "Noto Sans Tamil"),
-    ("Thai", "th", "Noto Sans Thai"), ("Hani", "zh", "WenQuanYi Micro Hei"),
-    ("Kana", "ja", "WenQuanYi Micro Hei"), ("Hang", "ko", "WenQuanYi Micro Hei"),
-])
+@pytest.mark.parametrize(
+    ("script", "locale", "family"),
+    [
+        ("Latn", "es", "Noto Sans"),
+        ("Cyrl", "ru", "Noto Sans"),
+        ("Grek", "el", "Noto Sans"),
+        ("Arab", "ar", "Noto Sans Arabic"),
+        ("Arab", "fa", "Noto Sans Arabic"),
+        ("Arab", "ur", "Noto Nastaliq Urdu"),
+        ("Hebr", "he", "Noto Sans Hebrew"),
+        ("Deva", "hi", "Noto Sans Devanagari"),
+        ("Taml", "ta", "Noto Sans Tamil"),
+        ("Thai", "th", "Noto Sans Thai"),
+        ("Hani", "zh", "WenQuanYi Micro Hei"),
+        ("Kana", "ja", "WenQuanYi Micro Hei"),
+        ("Hang", "ko", "WenQuanYi Micro Hei"),
+    ],
+)
 def test_family_per_script(script: str, locale: str, family: str) -> None:
     assert family_for(script, locale) == family
 
@@ -61,7 +71,8 @@ def test_fonts_register_once() -> None:
 
 
 def test_env_dirs_come_before_system_and_project_before_env(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     system = find_font("Noto Sans Hebrew").path
     env_dir, project_dir = tmp_path / "env", tmp_path / "project"
     for folder in (env_dir, project_dir):
@@ -74,7 +85,8 @@ def test_env_dirs_come_before_system_and_project_before_env(
 
 
 def test_same_postscript_name_from_another_file_stays_a_separate_font(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     system = find_font("Noto Sans Hebrew")
     shutil.copy(system.path, tmp_path / HEBREW)
     monkeypatch.setenv(fonts.ENV_FONT_DIRS, str(tmp_path))
@@ -84,11 +96,14 @@ def test_same_postscript_name_from_another_file_stays_a_separate_font(
     assert ttfont(copy).face.name != ttfont(system).face.name
 
 
-@pytest.mark.parametrize(("family", "package"), [
-    ("Noto Sans Thai", "fonts-noto-core"), ("WenQuanYi Micro Hei", "fonts-wqy-microhei"),
-])
-def test_missing_font_names_the_install_command(no_fonts: Path, family: str,
-                                                package: str) -> None:
+@pytest.mark.parametrize(
+    ("family", "package"),
+    [
+        ("Noto Sans Thai", "fonts-noto-core"),
+        ("WenQuanYi Micro Hei", "fonts-wqy-microhei"),
+    ],
+)
+def test_missing_font_names_the_install_command(no_fonts: Path, family: str, package: str) -> None:
     with pytest.raises(MissingDependency) as caught:
         find_font(family)
     assert caught.value.command == f"apt-get install {package}"
@@ -100,8 +115,9 @@ def test_text_needing_a_missing_font_fails_clearly(no_fonts: Path) -> None:
         layout("ภาษาไทยสำหรับการทดสอบ", "th", TextStyle(12), 300)
 
 
-def test_font_digest_is_stable_and_follows_the_files(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_font_digest_is_stable_and_follows_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = font_digest()
     assert before == font_digest() and len(before) == 64
     shutil.copy(find_font("Noto Sans", "bold").path, tmp_path / HEBREW)  # another file

@@ -40,14 +40,21 @@ def ltr_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pdftotext(pdf: Path, *options: str) -> str:
     need_tool("pdftotext")
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", *options, str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *options, str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_every_font_is_an_embedded_truetype_subset(sheet_pdf: Path) -> None:
     with pikepdf.open(sheet_pdf) as pdf:
-        fonts = [obj for obj in pdf.objects
-                 if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"]
+        fonts = [
+            obj
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"
+        ]
         assert len(fonts) >= 8
         for font in fonts:
             assert font.Subtype == "/TrueType"
@@ -58,8 +65,9 @@ def test_every_font_is_an_embedded_truetype_subset(sheet_pdf: Path) -> None:
 
 def test_colours_are_cmyk_only(sheet_pdf: Path) -> None:
     with pikepdf.open(sheet_pdf) as pdf:
-        operators = {str(op) for page in pdf.pages
-                     for _operands, op in pikepdf.parse_content_stream(page)}
+        operators = {
+            str(op) for page in pdf.pages for _operands, op in pikepdf.parse_content_stream(page)
+        }
     assert "k" in operators
     assert not operators & {"rg", "RG", "g", "G", "sc", "scn", "SC", "SCN"}
 
@@ -93,14 +101,17 @@ def test_draw_block_takes_a_fit_result_and_a_reportlab_colour(tmp_path: Path) ->
 
     from campaign.typeset import base_font, draw_block, fit
 
-    canvas = Canvas(str(tmp_path / "c.pdf"), initialFontName=base_font(),
-                    enforceColorSpace="cmyk")
+    canvas = Canvas(str(tmp_path / "c.pdf"), initialFontName=base_font(), enforceColorSpace="cmyk")
     result = fit("Ana Ejemplo", "es", TextStyle(20), 200, 40, 10)
     draw_block(canvas, result, 10, 800, 200, "center", CMYKColor(0, 1, 1, 0))
     canvas.save()
     with pikepdf.open(tmp_path / "c.pdf") as pdf:
-        operands = [[float(v) for v in args] for page in pdf.pages
-                    for args, op in pikepdf.parse_content_stream(page) if str(op) == "k"]
+        operands = [
+            [float(v) for v in args]
+            for page in pdf.pages
+            for args, op in pikepdf.parse_content_stream(page)
+            if str(op) == "k"
+        ]
     assert [0.0, 1.0, 1.0, 0.0] in operands
 
 
@@ -123,15 +134,17 @@ DETERMINISM_LINES = (
 
 
 def test_same_text_gives_the_same_bytes_whatever_was_drawn_before(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reportlab import rl_config
 
     monkeypatch.setattr(rl_config, "useA85", 0)  # a global other modules set; pin it both sides
     for locale, text in (("ur", "تلاش میں مدد کریں"), ("hi", "उम्र 9 वर्ष"), ("ar", "سنوات")):
         layout(text, locale, TextStyle(16), 660)  # this process meets other glyphs first
-    here = pdf_of_blocks(tmp_path / "here.pdf",
-                         [layout(text, locale, TextStyle(16), 660)
-                          for locale, text in DETERMINISM_LINES])
+    here = pdf_of_blocks(
+        tmp_path / "here.pdf",
+        [layout(text, locale, TextStyle(16), 660) for locale, text in DETERMINISM_LINES],
+    )
     fresh = tmp_path / "fresh.pdf"
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT, str(fresh)], cwd=root, check=True)

@@ -32,19 +32,23 @@ def test_line_matches_raqm(oracle_lines: dict[str, Rendered], locale: str) -> No
     assert_same_line(oracle_lines[locale])
 
 
-def test_arabic_line_with_latin_name_matches_fpdf2(
-        arabic_with_name: tuple[Path, Rendered]) -> None:
+def test_arabic_line_with_latin_name_matches_fpdf2(arabic_with_name: tuple[Path, Rendered]) -> None:
     assert_same_line(arabic_with_name[1])
 
 
 def test_latin_name_sits_left_of_date_and_arabic_words(
-        arabic_with_name: tuple[Path, Rendered]) -> None:
+    arabic_with_name: tuple[Path, Rendered],
+) -> None:
     need_tool("pdftotext")
     pdf, _ = arabic_with_name
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
-                         check=True).stdout
-    words = [(float(line.split('xMin="')[1].split('"')[0]), line.rsplit(">", 2)[-2].split("<")[0])
-             for line in out.splitlines() if line.strip().startswith("<word")]
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = [
+        (float(line.split('xMin="')[1].split('"')[0]), line.rsplit(">", 2)[-2].split("<")[0])
+        for line in out.splitlines()
+        if line.strip().startswith("<word")
+    ]
     x = {}
     for x_min, text in words:  # poppler may give right-to-left words in visual order
         for form in (text, text[::-1]):
