@@ -28,12 +28,23 @@ def NC_(context: str, message: str) -> tuple[str, str]:
     return context, message
 
 
+def NPC_(context: str, singular: str, plural: str) -> tuple[str, str, str]:
+    """Mark a plural message with ``context`` for extraction; return all three."""
+    return context, singular, plural
+
+
 class Translator(Protocol):
     """What the lookups need: a ``Localizer`` or a ``gettext.NullTranslations`` both fit."""
 
     def gettext(self, message: str) -> str: ...
 
     def pgettext(self, context: str, message: str) -> str: ...
+
+
+class PluralTranslator(Translator, Protocol):
+    """Lookups that plural messages need."""
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str: ...
 
 
 class Label(enum.StrEnum):
@@ -60,19 +71,39 @@ class Label(enum.StrEnum):
 
 
 # The headline is the poster's call to action. A runaway is printed as MISSING: the public is
-# asked to look for a child at risk, not to judge why the child left.
-HEADLINES: Mapping[Category, tuple[str, str]] = {
+# asked to look for a child at risk, not to judge why the child left. Each headline comes in
+# three contexts — "headline" (sex unknown or other: a neutral or inclusive form),
+# "headline:female" and "headline:male" — for languages whose adjectives agree with the child.
+HEADLINES: Mapping[Category, Mapping[str, tuple[str, str]]] = {
     # Translators: poster headline for a missing child, in capitals where the script has them.
-    # Grammatical gender is not known here: use a neutral or the conventional form.
-    Category.MISSING: NC_("headline", "MISSING"),
+    # "headline" is used when the child's sex is unknown: use a neutral or inclusive form.
+    Category.MISSING: {
+        "": NC_("headline", "MISSING"),
+        # Translators: poster headline for a missing girl (adjective in the feminine).
+        "female": NC_("headline:female", "MISSING"),
+        # Translators: poster headline for a missing boy (adjective in the masculine).
+        "male": NC_("headline:male", "MISSING"),
+    },
     # Translators: poster headline for a missing child believed to be in danger.
-    Category.ENDANGERED: NC_("headline", "ENDANGERED MISSING"),
+    Category.ENDANGERED: {
+        "": NC_("headline", "ENDANGERED MISSING"),
+        "female": NC_("headline:female", "ENDANGERED MISSING"),
+        "male": NC_("headline:male", "ENDANGERED MISSING"),
+    },
     # Translators: poster headline for a child taken by a parent or another relative.
-    Category.FAMILY_ABDUCTION: NC_("headline", "FAMILY ABDUCTION"),
+    Category.FAMILY_ABDUCTION: {
+        "": NC_("headline", "FAMILY ABDUCTION"),
+        "female": NC_("headline:female", "FAMILY ABDUCTION"),
+        "male": NC_("headline:male", "FAMILY ABDUCTION"),
+    },
     # Translators: poster headline for a child taken by someone outside the family.
-    Category.NONFAMILY_ABDUCTION: NC_("headline", "ABDUCTED"),
-    Category.RUNAWAY: NC_("headline", "MISSING"),
+    Category.NONFAMILY_ABDUCTION: {
+        "": NC_("headline", "ABDUCTED"),
+        "female": NC_("headline:female", "ABDUCTED"),
+        "male": NC_("headline:male", "ABDUCTED"),
+    },
 }
+HEADLINES = {**HEADLINES, Category.RUNAWAY: HEADLINES[Category.MISSING]}
 
 LABELS: Mapping[Label, str] = {
     # Translators: label before the child's age today, e.g. "Age now: 12".
@@ -143,14 +174,88 @@ EYES: Mapping[Eyes, tuple[str, str]] = {
 }
 
 
+class Phrase(enum.StrEnum):
+    """The keys of :data:`PHRASES`: sentences and short texts of banners, alerts, email,
+    partner packs and withdrawal notices. Placeholders in braces stay as they are."""
+
+    CALL_SHORT = "call_short"
+    LAST_SEEN = "last_seen"
+    SINCE = "since"
+    MORE_INFO = "more_info"
+    ALT_TEXT = "alt_text"
+    EMAIL_INTRO = "email_intro"
+    EMAIL_WHY = "email_why"
+    EMAIL_UNSUBSCRIBE = "email_unsubscribe"
+    EMAIL_POSTER = "email_poster"
+    CLOSED_SUBJECT = "closed_subject"
+    CLOSED_BODY = "closed_body"
+    PACK_TERMS = "pack_terms"
+
+
+PHRASES: Mapping[Phrase, str] = {
+    # Translators: a short call to action on small banners and text alerts; {phone} is a number.
+    Phrase.CALL_SHORT: N_("Call {phone}"),
+    # Translators: where the child was last seen; {place} is a town, region and country.
+    Phrase.LAST_SEEN: N_("Last seen in {place}"),
+    # Translators: {date} is a date written out, e.g. "1 March 2026".
+    Phrase.SINCE: N_("Missing since {date}"),
+    # Translators: link text that opens the case's web page.
+    Phrase.MORE_INFO: N_("More information"),
+    # Translators: alternative text of an appeal image for blind readers: one sentence.
+    # {name} is the child's name, {age} e.g. "12 years", {date} a date, {place} a place.
+    Phrase.ALT_TEXT: N_("Appeal for a missing child: {name}, {age}, missing since {date} "
+                        "from {place}."),
+    # Translators: first sentence of the appeals email.
+    Phrase.EMAIL_INTRO: N_("Please look at these appeals and share them if you can."),
+    # Translators: email footer; {organisation} is the sending organisation's name.
+    Phrase.EMAIL_WHY: N_("You receive these appeals because you subscribed to alerts from "
+                         "{organisation}."),
+    # Translators: link text in the email footer.
+    Phrase.EMAIL_UNSUBSCRIBE: N_("Unsubscribe"),
+    # Translators: link to the printable poster attached to or linked from the email.
+    Phrase.EMAIL_POSTER: N_("Open the printable poster (PDF)"),
+    # Translators: subject of the notice sent when an appeal is withdrawn. Must stay neutral:
+    # never say found, safe, located or deceased. {ref} is a code such as K7Q2-9MXD.
+    Phrase.CLOSED_SUBJECT: N_("Appeal {ref} has been closed"),
+    # Translators: body of the withdrawal notice. Neutral: never say found, safe, located or
+    # deceased, and do not guess why the appeal ended.
+    Phrase.CLOSED_BODY: N_("The appeal with reference {ref} has been closed. Please remove it "
+                           "from everywhere you published it and delete all copies, including "
+                           "printed ones. Thank you for your help."),
+    # Translators: the terms printed in the README of a partner's poster pack.
+    Phrase.PACK_TERMS: N_("These files are published by {organisation}. Use them only as they "
+                          "are: do not alter, crop, translate or re-caption them. The checksum "
+                          "of every file is listed in manifest.json."),
+}
+
+# Plural messages: (context, singular, plural). English forms; translators give every CLDR form.
+YEARS = NPC_("age", "{n} year", "{n} years")  # Translators: an age, e.g. "12 years"
+DAYS = NPC_("duration", "{n} day", "{n} days")  # Translators: a duration, e.g. "3 days"
+APPEALS = NPC_("email", "{n} missing child appeal", "{n} missing child appeals")
+
+
 def _lookup(loc: Translator, entry: tuple[str, str]) -> str:
     context, message = entry
     return loc.pgettext(context, message)
 
 
-def headline(loc: Translator, category: Category | str) -> str:
-    """The poster headline for a case ``category``."""
-    return _lookup(loc, HEADLINES[Category(category)])
+def headline(loc: Translator, category: Category | str, sex: Sex | str = Sex.UNKNOWN) -> str:
+    """The poster headline for a case ``category``, agreeing with the child's ``sex``."""
+    forms = HEADLINES[Category(category)]
+    return _lookup(loc, forms.get(Sex(sex).value, forms[""]))
+
+
+def phrase(loc: Translator, key: Phrase | str, **values: object) -> str:
+    """A sentence or short text by key; ``values`` fill its placeholders."""
+    text = loc.gettext(PHRASES[Phrase(key)])
+    return text.format(**values) if values else text
+
+
+def count(loc: PluralTranslator, message: tuple[str, str, str], n: int, shown: str) -> str:
+    """A plural message (``YEARS``, ``DAYS``, ``APPEALS``) for ``n``, with ``shown`` — ``n``
+    formatted for the locale — in place of ``{n}``."""
+    context, singular, plural = message
+    return loc.npgettext(context, singular, plural, n).format(n=shown)
 
 
 def label(loc: Translator, key: Label | str, **values: object) -> str:
