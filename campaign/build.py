@@ -16,7 +16,7 @@ from typing import Any
 from campaign.cases import LoadResult
 from campaign.config import Config
 from campaign.errors import FetchError, PhotoError, RenderError
-from campaign.i18n import country, country_table
+from campaign.i18n import country, country_table, localizer, review
 from campaign.intake import photo_cache, take_photo
 from campaign.layouts import RenderContext, layout_for
 from campaign.models import Case, Rendition
@@ -63,8 +63,27 @@ def build(
             _render_one(job, case, ctx, root, report)
         if progress is not None:
             progress(number, len(jobs), job)
+    report.problems.extend(unreviewed_locales(jobs, config))
     write_manifest(root, request.as_of, report)
     return report
+
+
+def unreviewed_locales(jobs: Sequence[Job], config: Config) -> list[Problem]:
+    """One warning per language whose catalog nobody has reviewed (unless the campaign allows)."""
+    if config.allow_unreviewed_locales:
+        return []
+    tags = dict.fromkeys(localizer(job.locale).tag for job in jobs)
+    return [
+        Problem(
+            Severity.WARNING,
+            "locale-unreviewed",
+            f"the '{tag}' translations are a machine draft that no fluent speaker has reviewed: "
+            "renditions in it are flagged for review and not sent (set "
+            "campaign.allow_unreviewed_locales = true to send them anyway)",
+        )
+        for tag in tags
+        if not review(tag).reviewed
+    ]
 
 
 class _PhotoSource:

@@ -57,6 +57,7 @@ class Config:
     print_date_of_birth: bool = False
     ignore_fields: tuple[str, ...] = ()
     utm_campaign: str = "appeal"
+    allow_unreviewed_locales: bool = False
     fetch: FetchSettings = field(default_factory=FetchSettings)
     photos: PhotoSettings = field(default_factory=PhotoSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
@@ -74,6 +75,7 @@ _CAMPAIGN_KEYS: dict[str, type] = {
     "print_date_of_birth": bool,
     "ignore_fields": list,
     "utm_campaign": str,
+    "allow_unreviewed_locales": bool,
 }
 _FETCH_KEYS: dict[str, type] = {
     "allowed_hosts": list,
@@ -136,6 +138,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
         case_ref_secret_env=top.get("case_ref_secret_env", Config.case_ref_secret_env),
         print_date_of_birth=top.get("print_date_of_birth", False),
         utm_campaign=top.get("utm_campaign", Config.utm_campaign),
+        allow_unreviewed_locales=top.get("allow_unreviewed_locales", False),
         ignore_fields=tuple(_strings(path, "campaign.ignore_fields", top.get("ignore_fields", []))),
         fetch=FetchSettings(
             allowed_hosts=tuple(

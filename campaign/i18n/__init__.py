@@ -29,6 +29,7 @@ from campaign.i18n.countries import CountryInfo, country, country_table
 
 __all__ = [
     "DEFAULT_TAG",
+    "Review",
     "CountryInfo",
     "Localizer",
     "available_locales",
@@ -37,6 +38,7 @@ __all__ = [
     "fallback_chain",
     "is_valid_tag",
     "localizer",
+    "review",
     "to_gettext",
     "translations",
 ]
@@ -134,13 +136,50 @@ def _shipped(tag: str) -> str | None:
 
 @functools.cache
 def _compiled(tag: str) -> bytes:
-    """The catalog ``locales/<tag>.po`` compiled to .mo bytes (fuzzy entries left out)."""
-    source = resources.files(__name__) / "locales" / f"{tag}.po"
-    with source.open("rb") as handle:
-        catalog = read_po(handle, locale=to_gettext(tag))
+    """The compiled catalog of ``tag``: the ``.mo`` the package build made beside the ``.po``,
+    or, in a source tree, the ``.po`` compiled in memory (fuzzy entries left out)."""
+    folder = resources.files(__name__) / "locales"
+    built = folder / f"{tag}.mo"
+    if built.is_file():
+        return built.read_bytes()
+    return compile_po((folder / f"{tag}.po").read_bytes(), tag)
+
+
+def compile_po(source: bytes, tag: str) -> bytes:
+    """A ``.po`` file's bytes as ``.mo`` bytes (fuzzy entries left out)."""
+    catalog = read_po(io.BytesIO(source), locale=to_gettext(tag))
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Review:
+    """Who checked a catalog: ``Review-Status`` and ``Reviewer`` from its header comment."""
+
+    status: str
+    reviewer: str
+
+    @property
+    def reviewed(self) -> bool:
+        return self.status == "reviewed" and bool(self.reviewer)
+
+
+_REVIEW_LINE = re.compile(r"^#\s*(Review-Status|Reviewer):[ \t]*(.*?)\s*$", re.M)
+
+
+@functools.cache
+def review(tag: str) -> Review:
+    """The review record of the catalog used for ``tag`` (unknown tags: not reviewed)."""
+    shipped = _shipped(tag)
+    if shipped is None:
+        return Review("missing", "")
+    text = (resources.files(__name__) / "locales" / f"{shipped}.po").read_text("utf-8")
+    header = text.split('msgid ""', 1)[0]
+    found: dict[str, str] = {}
+    for key, value in _REVIEW_LINE.findall(header):
+        found.setdefault(key, value)  # the record, not the explanation that may follow it
+    return Review(found.get("Review-Status", "unknown"), found.get("Reviewer", ""))
 
 
 @dataclass(frozen=True)

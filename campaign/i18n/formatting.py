@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.lists import format_list
@@ -74,3 +75,21 @@ def list_of(items: list[str], tag: str) -> str:
 def years_between(start: dt.date, end: dt.date) -> int:
     """Whole years from ``start`` to ``end`` (an age)."""
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def phone(number: str, country: str) -> str:
+    """A phone number in the way people in ``country`` write it (national form for its own
+    numbers, international otherwise); short codes and numbers it cannot check stay as given."""
+    try:
+        parsed = phonenumbers.parse(number, country)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    same = phonenumbers.region_code_for_number(parsed) == country
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if same
+        else (phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    )
+    return str(phonenumbers.format_number(parsed, style))

@@ -203,13 +203,15 @@ PHRASES: Mapping[Phrase, str] = {
     Phrase.MORE_INFO: N_("More information"),
     # Translators: alternative text of an appeal image for blind readers: one sentence.
     # {name} is the child's name, {age} e.g. "12 years", {date} a date, {place} a place.
-    Phrase.ALT_TEXT: N_("Appeal for a missing child: {name}, {age}, missing since {date} "
-                        "from {place}."),
+    Phrase.ALT_TEXT: N_(
+        "Appeal for a missing child: {name}, {age}, missing since {date} from {place}."
+    ),
     # Translators: first sentence of the appeals email.
     Phrase.EMAIL_INTRO: N_("Please look at these appeals and share them if you can."),
     # Translators: email footer; {organisation} is the sending organisation's name.
-    Phrase.EMAIL_WHY: N_("You receive these appeals because you subscribed to alerts from "
-                         "{organisation}."),
+    Phrase.EMAIL_WHY: N_(
+        "You receive these appeals because you subscribed to alerts from {organisation}."
+    ),
     # Translators: link text in the email footer.
     Phrase.EMAIL_UNSUBSCRIBE: N_("Unsubscribe"),
     # Translators: link to the printable poster attached to or linked from the email.
@@ -219,13 +221,17 @@ PHRASES: Mapping[Phrase, str] = {
     Phrase.CLOSED_SUBJECT: N_("Appeal {ref} has been closed"),
     # Translators: body of the withdrawal notice. Neutral: never say found, safe, located or
     # deceased, and do not guess why the appeal ended.
-    Phrase.CLOSED_BODY: N_("The appeal with reference {ref} has been closed. Please remove it "
-                           "from everywhere you published it and delete all copies, including "
-                           "printed ones. Thank you for your help."),
+    Phrase.CLOSED_BODY: N_(
+        "The appeal with reference {ref} has been closed. Please remove it "
+        "from everywhere you published it and delete all copies, including "
+        "printed ones. Thank you for your help."
+    ),
     # Translators: the terms printed in the README of a partner's poster pack.
-    Phrase.PACK_TERMS: N_("These files are published by {organisation}. Use them only as they "
-                          "are: do not alter, crop, translate or re-caption them. The checksum "
-                          "of every file is listed in manifest.json."),
+    Phrase.PACK_TERMS: N_(
+        "These files are published by {organisation}. Use them only as they "
+        "are: do not alter, crop, translate or re-caption them. The checksum "
+        "of every file is listed in manifest.json."
+    ),
 }
 
 # Plural messages: (context, singular, plural). English forms; translators give every CLDR form.

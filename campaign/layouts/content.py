@@ -62,7 +62,7 @@ def compose(
         locale=loc.tag,
         requested=tag,
         direction=loc.direction,
-        headline=vocabulary.headline(loc, case.category),
+        headline=vocabulary.headline(loc, case.category, case.sex),
         name=case.display_name,
         alternate_names=case.alternate_names,
         facts=tuple(_facts(case, loc, country, as_of, print_date_of_birth)),
@@ -112,8 +112,8 @@ def _facts(
     tag = loc.tag
     now, then = ages(case, as_of)
     rows: list[tuple[Label, str | None]] = [
-        (Label.AGE_NOW, _digits(now, tag)),
-        (Label.AGE_AT_MISSING, _digits(then, tag)),
+        (Label.AGE_NOW, _years(now, loc)),
+        (Label.AGE_AT_MISSING, _years(then, loc)),
         (
             Label.DATE_OF_BIRTH,
             formatting.partial_date(case.date_of_birth, tag)
@@ -137,10 +137,13 @@ def _facts(
     return [Fact(vocabulary.label(loc, key), value) for key, value in rows if value]
 
 
-def _digits(value: str | None, tag: str) -> str | None:
+def _years(value: str | None, loc: Localizer) -> str | None:
+    """``12`` → "12 years" in the locale (plural rules, digits); a range keeps its dash."""
     if value is None:
         return None
-    return "–".join(formatting.number(int(part), tag) for part in value.split("–"))
+    parts = [int(part) for part in value.split("–")]
+    shown = "–".join(formatting.number(part, loc.tag) for part in parts)
+    return vocabulary.count(loc, vocabulary.YEARS, parts[-1], shown)
 
 
 def _place(case: Case, tag: str) -> str:
@@ -183,7 +186,8 @@ def _language(tag: str) -> str:
 def _contacts(case: Case, country: CountryInfo) -> tuple[Contact, ...]:
     found = []
     if case.contact_phone:
-        found.append(Contact(case.contact_phone, case.contact_agency))
+        number = formatting.phone(case.contact_phone, case.missing_country)
+        found.append(Contact(number, case.contact_agency))
     if country.hotline and country.hotline != case.contact_phone:
-        found.append(Contact(country.hotline))
+        found.append(Contact(formatting.phone(country.hotline, case.missing_country)))
     return tuple(found)

@@ -165,14 +165,17 @@ def _band(frame: Frame) -> float:
     frame.canvas.rect(
         -frame.bleed, bottom, frame.width + 2 * frame.bleed, height + frame.bleed, stroke=0, fill=1
     )
-    width = frame.width - 2 * SAFE
-    block = typeset.fit_lines(
-        frame.text.headline,
-        frame.locale,
-        typeset.TextStyle(64 * frame.scale, "bold", 1.05),
-        width,
-        min_size=NAME_CAP * frame.scale * 1.15 / CAP_RATIO,
-    )
+    width, room = frame.width - 2 * SAFE, height - frame.mm(4)
+    style = typeset.TextStyle(64 * frame.scale, "bold", 1.05)
+    large = NAME_CAP * frame.scale * 1.15 / CAP_RATIO
+    block = typeset.fit_lines(frame.text.headline, frame.locale, style, width, min_size=large)
+    if block.height > room:  # a long headline: two lines, smaller, within the band
+        fitted = typeset.fit(
+            frame.text.headline, frame.locale, style, width, room, min_size=frame.size(14)
+        )
+        block = fitted.block
+        if fitted.truncated:
+            frame.metrics.truncated.append(frame.text.headline)
     frame.metrics.text(block.size)
     y_top = bottom + (height + block.height) / 2
     typeset.draw_block(frame.canvas, block, SAFE, y_top, width, "center", frame.palette.on_band)
