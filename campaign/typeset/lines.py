@@ -8,6 +8,8 @@ and reordered by rule L2.
 
 from __future__ import annotations
 
+import functools
+
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -177,8 +179,12 @@ def line_height(locale: str, style: TextStyle, size: float) -> float:
     return size * max(style.leading, MIN_LEADING.get(language(locale), 0.0))
 
 
+@functools.lru_cache(maxsize=8192)
 def layout(text: str, locale: str, style: TextStyle, width: float) -> Block:
-    """Lay ``text`` out at ``style.size`` in lines at most ``width`` points wide."""
+    """Lay ``text`` out at ``style.size`` in lines at most ``width`` points wide.
+
+    Pure, so cached: labels, captions and headlines repeat on every appeal in a language.
+    """
     return layout_at(paragraphs(text, locale, style.weight), locale, style, width, style.size)
 
 
