@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from reportlab.lib.colors import Color
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
@@ -200,8 +201,25 @@ def qr_block(frame: Frame, url: str, x: float, width: float, bottom: float) -> f
 
 
 def panel(frame: Frame) -> float:
-    """The call panel across the bottom, into the bleed; returns its top edge."""
-    height = max(frame.mm(38), 30 * MM)
+    """The call panel across the bottom, into the bleed, as tall as its text needs (scripts
+    with tall lines such as Nastaliq get more room); returns its top edge."""
+    width = frame.width - 2 * SAFE
+    label = typeset.layout(
+        frame.text.call_label, frame.locale, typeset.TextStyle(frame.size(14)), width
+    )
+    ref = typeset.layout(
+        f"{frame.text.case_ref_label} {typeset.isolate(frame.text.case_ref)}",
+        frame.locale,
+        typeset.TextStyle(MIN_BODY),
+        width,
+    )
+    org = _organisation(frame, width - ref.widths[0] - 6 * MM)
+    cells = _contact_cells(frame, width)
+    who_h = max((who.height for who, _ in cells if who), default=0.0)
+    number_h = max((number.height for _, number in cells), default=0.0)
+    foot_h = max(ref.height, org.height if org else 0.0)
+    needed = frame.mm(4) + label.height + 1 * MM + who_h + number_h + 1.5 * MM + foot_h + SAFE
+    height = max(frame.mm(38), 30 * MM, needed)
     frame.canvas.setFillColor(frame.palette.panel)
     frame.canvas.rect(
         -frame.bleed,
@@ -211,38 +229,39 @@ def panel(frame: Frame) -> float:
         stroke=0,
         fill=1,
     )
-    _call(frame, frame.width - 2 * SAFE, height)
+    x = frame.x(SAFE, width)
+    top = height - frame.mm(4)
+    _draw(frame, label, x, top, width, "start", frame.palette.ink)
+    _draw_contacts(frame, cells, x, top - label.height - 1 * MM, width, who_h)
+    _draw(frame, ref, x, SAFE + ref.height, width, "start", frame.palette.muted)
+    if org is not None:
+        _draw(frame, org, x, SAFE + org.height, width, "end", frame.palette.ink)
     return height
 
 
-def _call(frame: Frame, width: float, height: float) -> None:
-    """Who to call, numbers in large type, then the case reference in small print."""
-    x = frame.x(SAFE, width)
-    top = height - frame.mm(4)
-    label = typeset.layout(
-        frame.text.call_label, frame.locale, typeset.TextStyle(frame.size(14)), width
-    )
-    typeset.draw_block(frame.canvas, label, x, top, width, "start", frame.palette.ink)
-    ref = typeset.layout(
-        f"{frame.text.case_ref_label} {typeset.isolate(frame.text.case_ref)}",
+def _draw(
+    frame: Frame,
+    block: typeset.Block,
+    x: float,
+    top: float,
+    width: float,
+    align: typeset.Align,
+    colour: Color,
+) -> None:
+    typeset.draw_block(frame.canvas, block, x, top, width, align, colour)
+    frame.metrics.text(block.size)
+
+
+def _organisation(frame: Frame, width: float) -> typeset.Block | None:
+    if not frame.text.organisation:
+        return None
+    return typeset.fit_lines(
+        frame.text.organisation,
         frame.locale,
-        typeset.TextStyle(MIN_BODY),
+        typeset.TextStyle(frame.size(11), "bold"),
         width,
+        min_size=MIN_BODY,
     )
-    _contacts(frame, x, top - label.height - 1 * MM, width, SAFE + ref.height + 1 * MM)
-    typeset.draw_block(frame.canvas, ref, x, SAFE + ref.height, width, "start", frame.palette.muted)
-    if frame.text.organisation:
-        org = typeset.fit_lines(
-            frame.text.organisation,
-            frame.locale,
-            typeset.TextStyle(frame.size(11), "bold"),
-            width - ref.widths[0] - 6 * MM,
-            min_size=MIN_BODY,
-        )
-        typeset.draw_block(frame.canvas, org, x, SAFE + org.height, width, "end", frame.palette.ink)
-        frame.metrics.text(org.size)
-    frame.metrics.text(ref.size)
-    frame.metrics.text(label.size)
 
 
 def phone_text(number: str) -> str:
@@ -250,53 +269,50 @@ def phone_text(number: str) -> str:
     return "\u2066" + number.replace(" ", "\u00a0") + "\u2069"
 
 
-def _contacts(frame: Frame, x: float, top: float, width: float, floor: float) -> None:
-    """The numbers side by side on one baseline, each under its agency's name when known."""
+def _cell_width(frame: Frame, width: float) -> float:
+    count = max(len(frame.text.contacts), 1)
+    return (width - 6 * MM * (count - 1)) / count
+
+
+def _contact_cells(frame: Frame, width: float) -> list[tuple[typeset.Block | None, typeset.Block]]:
+    """Per number: the agency's name (when known) and the number, all numbers at one size."""
     contacts = frame.text.contacts
-    if not contacts:
-        return
-    cell = (width - 6 * MM * (len(contacts) - 1)) / len(contacts)
+    cell = _cell_width(frame, width)
     style = typeset.TextStyle(26 * frame.scale, "bold", 1.05)
     size = min(
-        typeset.fit_lines(phone_text(c.number), frame.locale, style, cell, min_size=MIN_BODY).size
-        for c in contacts
+        (
+            typeset.fit_lines(
+                phone_text(c.number), frame.locale, style, cell, min_size=MIN_BODY
+            ).size
+            for c in contacts
+        ),
+        default=MIN_BODY,
     )
-    whos = [
-        typeset.fit(
-            c.who,
-            frame.locale,
-            typeset.TextStyle(frame.size(10)),
-            cell,
-            frame.size(10) * 2.5,
-            min_size=MIN_BODY,
+    return [
+        (
+            typeset.layout(c.who, frame.locale, typeset.TextStyle(frame.size(10)), cell)
+            if c.who
+            else None,
+            typeset.layout(
+                phone_text(c.number), frame.locale, typeset.TextStyle(size, "bold", 1.05), cell
+            ),
         )
-        if c.who
-        else None
         for c in contacts
     ]
-    number_top = top - max((who.block.height for who in whos if who), default=0.0)
-    for index, (contact, who) in enumerate(zip(contacts, whos, strict=True)):
+
+
+def _draw_contacts(
+    frame: Frame,
+    cells: list[tuple[typeset.Block | None, typeset.Block]],
+    x: float,
+    top: float,
+    width: float,
+    who_h: float,
+) -> None:
+    """The numbers side by side on one baseline, each under its agency's name."""
+    cell = _cell_width(frame, width)
+    for index, (who, number) in enumerate(cells):
         cx = _cell_x(frame, x, width, index * (cell + 6 * MM), cell)
         if who is not None:
-            typeset.draw_block(
-                frame.canvas,
-                who,
-                cx,
-                number_top + who.block.height,
-                cell,
-                "start",
-                frame.palette.ink,
-            )
-            frame.metrics.text(who.size)
-        number = typeset.layout(
-            phone_text(contact.number), frame.locale, typeset.TextStyle(size, "bold", 1.05), cell
-        )
-        typeset.draw_block(
-            frame.canvas,
-            number,
-            cx,
-            max(number_top, floor + number.height),
-            cell,
-            "start",
-            frame.palette.ink,
-        )
+            _draw(frame, who, cx, top - who_h + who.height, cell, "start", frame.palette.ink)
+        typeset.draw_block(frame.canvas, number, cx, top - who_h, cell, "start", frame.palette.ink)

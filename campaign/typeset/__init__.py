@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from campaign.typeset.bidi import direction, isolate
 from campaign.typeset.block import Block, FitResult, Line, Run, TextStyle
-from campaign.typeset.draw import draw_block
+from campaign.typeset.draw import Align, draw_block
 from campaign.typeset.fit import fit, fit_lines, fit_one_line, sizes
 from campaign.typeset.fonts import base_font, find_font, font_digest, register_fonts
 from campaign.typeset.lines import cap_height_ratio, layout, measure
 
 __all__ = [
+    "Align",
     "Block",
     "FitResult",
     "Line",

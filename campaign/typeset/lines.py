@@ -8,8 +8,6 @@ and reordered by rule L2.
 
 from __future__ import annotations
 
-import functools
-
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -179,7 +177,7 @@ def line_height(locale: str, style: TextStyle, size: float) -> float:
     return size * max(style.leading, MIN_LEADING.get(language(locale), 0.0))
 
 
-@functools.lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)
 def layout(text: str, locale: str, style: TextStyle, width: float) -> Block:
     """Lay ``text`` out at ``style.size`` in lines at most ``width`` points wide.
 
