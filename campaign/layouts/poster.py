@@ -145,8 +145,8 @@ def draw_appeal(
     content = frame.width - 2 * SAFE
     column = max(sections.qr_symbol_size(frame, url)[1] + 2 * MM, content * COLUMN_SHARE)
     photo_width = content - column - frame.mm(5)
-    sections.photo(frame, _for_screen(ctx.photo, variant), photo_width, top, bottom)
-    _column(frame, ctx, variant, url, column, top, bottom)
+    photo_box = sections.photo(frame, _for_screen(ctx.photo, variant), photo_width, top, bottom)
+    _column(frame, ctx, variant, url, column, top, bottom, photo_box)
     return frame.metrics
 
 
@@ -221,17 +221,26 @@ def _column(
     width: float,
     top: float,
     bottom: float,
+    photo_box: tuple[float, float],
 ) -> None:
-    """The end-side column: age-progressed photo, facts, details, and the QR code at its foot."""
+    """The end-side column: age-progressed photo, facts, details, and the QR code at its foot.
+    Details that would not fit the column go under the photo when there is more room there."""
     x = frame.x(frame.width - SAFE - width, width)
     y = top
     if ctx.age_progressed is not None and frame.text.age_progressed:
         y = sections.progressed(
             frame, _for_screen(ctx.age_progressed, variant), frame.text.age_progressed, x, y, width
         )
-    y = sections.facts(frame, frame.text.facts, x, y, width) - frame.mm(2)
-    qr_top = sections.qr_block(frame, url, x, width, bottom)
-    sections.details(frame, frame.text.details, x, y, width, qr_top + frame.mm(3))
+    qr_top = sections.qr_block(frame, url, x, width, bottom) + frame.mm(3)
+    y = sections.facts(frame, frame.text.facts, x, y, width, qr_top) - frame.mm(2)
+    details = frame.text.details
+    photo_width, photo_bottom = photo_box
+    under = photo_bottom - frame.mm(4) - bottom
+    if not sections.details_fit(frame, details, width, y - qr_top) and under > y - qr_top:
+        below = frame.x(SAFE, photo_width)
+        sections.details(frame, details, below, photo_bottom - frame.mm(4), photo_width, bottom)
+    else:
+        sections.details(frame, details, x, y, width, qr_top)
 
 
 def problems(

@@ -67,13 +67,17 @@ def place_jpeg(
     internals._formsinuse.append(name)
 
 
-def photo(frame: Frame, picture: NormalizedPhoto, width: float, top: float, bottom: float) -> None:
-    """The main photo at the start side: 4:5, or squarer (down to 1:1) when height is short."""
+def photo(
+    frame: Frame, picture: NormalizedPhoto, width: float, top: float, bottom: float
+) -> tuple[float, float]:
+    """The main photo at the start side: 4:5, or squarer (down to 1:1) when height is short.
+    Returns its width and bottom edge."""
     height = min(width * 1.25, top - bottom)
     if height < width:
         width = height
     draw_photo(frame.canvas, picture, frame.x(SAFE, width), top - height, width, height)
     frame.metrics.photo_share += width * height / (frame.width * frame.height)
+    return width, top - height
 
 
 def progressed(
@@ -92,19 +96,30 @@ def progressed(
     return top - height - label.height - frame.mm(4)
 
 
-def facts(frame: Frame, rows: tuple[Fact, ...], x: float, top: float, width: float) -> float:
-    """Label beside value (or over it in a narrow column), one row per fact; returns the bottom."""
+FactRow = tuple[typeset.Block, typeset.Block]
+
+
+def facts(
+    frame: Frame, rows: tuple[Fact, ...], x: float, top: float, width: float, bottom: float
+) -> float:
+    """Label beside value (or over it in a narrow column), one row per fact, at the largest
+    size that fits above ``bottom``; rows that still do not fit are left out and reported.
+    Returns the bottom of the last row drawn."""
     stacked = width < STACK_BELOW
     label_w = width if stacked else width * 0.45
     value_w = width if stacked else width - label_w - 2 * MM
+    laid: list[FactRow] = []
+    for scale in (1.0, 0.92, 0.84, 0.76):
+        laid = [_fact_row(frame, fact, label_w, value_w, scale) for fact in rows]
+        if top - sum(_row_height(frame, row, stacked) for row in laid) >= bottom:
+            break
     y = top
-    for fact in rows:
-        label = typeset.layout(fact.label, frame.locale, typeset.TextStyle(frame.size(10)), label_w)
-        value = typeset.layout(
-            fact.value, frame.locale, typeset.TextStyle(frame.size(12), "bold"), value_w
-        )
-        value_x = _cell_x(frame, x, width, 0 if stacked else label_w + 2 * MM, value_w)
+    for fact, (label, value) in zip(rows, laid, strict=True):
+        if y - _row_height(frame, (label, value), stacked) < bottom:
+            frame.metrics.truncated.append(fact.label)
+            continue
         value_top = y - label.height if stacked else y
+        value_x = _cell_x(frame, x, width, 0 if stacked else label_w + 2 * MM, value_w)
         typeset.draw_block(
             frame.canvas,
             label,
@@ -118,9 +133,23 @@ def facts(frame: Frame, rows: tuple[Fact, ...], x: float, top: float, width: flo
             frame.canvas, value, value_x, value_top, value_w, "start", frame.palette.ink
         )
         frame.metrics.text(label.size)
-        drop = label.height + value.height if stacked else max(label.height, value.height)
-        y -= drop + frame.mm(1.5)
+        y -= _row_height(frame, (label, value), stacked)
     return y
+
+
+def _fact_row(frame: Frame, fact: Fact, label_w: float, value_w: float, scale: float) -> FactRow:
+    label_size = max(MIN_BODY, frame.size(10) * scale)
+    value_size = max(MIN_BODY, frame.size(12) * scale)
+    return (
+        typeset.layout(fact.label, frame.locale, typeset.TextStyle(label_size), label_w),
+        typeset.layout(fact.value, frame.locale, typeset.TextStyle(value_size, "bold"), value_w),
+    )
+
+
+def _row_height(frame: Frame, row: FactRow, stacked: bool) -> float:
+    label, value = row
+    drop = label.height + value.height if stacked else max(label.height, value.height)
+    return drop + frame.mm(1.5)
 
 
 def _cell_x(frame: Frame, x: float, width: float, offset: float, cell: float) -> float:
@@ -137,16 +166,31 @@ def details(
         return
     blocks: list[tuple[typeset.Block, typeset.Block]] = []
     for size in typeset.sizes(frame.size(11.5), MIN_BODY):
-        blocks = [
-            (
-                typeset.layout(fact.label, frame.locale, typeset.TextStyle(size, "bold"), width),
-                typeset.layout(fact.value, frame.locale, typeset.TextStyle(size), width),
-            )
-            for fact in rows
-        ]
-        if sum(a.height + b.height + size * 0.5 for a, b in blocks) <= top - bottom:
+        blocks = _detail_blocks(frame, rows, width, size)
+        if _details_height(blocks) <= top - bottom:
             break
     _draw_details(frame, rows, blocks, x, top, width, bottom)
+
+
+def details_fit(frame: Frame, rows: tuple[Fact, ...], width: float, height: float) -> bool:
+    """Whether the details fit ``height`` at the smallest body size."""
+    return _details_height(_detail_blocks(frame, rows, width, MIN_BODY)) <= height
+
+
+def _detail_blocks(
+    frame: Frame, rows: tuple[Fact, ...], width: float, size: float
+) -> list[tuple[typeset.Block, typeset.Block]]:
+    return [
+        (
+            typeset.layout(fact.label, frame.locale, typeset.TextStyle(size, "bold"), width),
+            typeset.layout(fact.value, frame.locale, typeset.TextStyle(size), width),
+        )
+        for fact in rows
+    ]
+
+
+def _details_height(blocks: list[tuple[typeset.Block, typeset.Block]]) -> float:
+    return sum(a.height + b.height + a.size * 0.5 for a, b in blocks)
 
 
 def _draw_details(
