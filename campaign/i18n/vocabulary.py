@@ -235,8 +235,11 @@ PHRASES: Mapping[Phrase, str] = {
 }
 
 # Plural messages: (context, singular, plural). English forms; translators give every CLDR form.
-YEARS = NPC_("age", "{n} year", "{n} years")  # Translators: an age, e.g. "12 years"
-DAYS = NPC_("duration", "{n} day", "{n} days")  # Translators: a duration, e.g. "3 days"
+# Translators: an age, e.g. "12 years".
+YEARS = NPC_("age", "{n} year", "{n} years")
+# Translators: a duration, e.g. "3 days".
+DAYS = NPC_("duration", "{n} day", "{n} days")
+# Translators: the subject of the appeals email, e.g. "3 missing child appeals".
 APPEALS = NPC_("email", "{n} missing child appeal", "{n} missing child appeals")
 
 
