@@ -39,6 +39,7 @@ bench: setup
 
 previews: setup
 	$(BIN)/python scripts/make_previews.py
+	$(BIN)/python scripts/banner_sheet.py
 
 clean:
 	rm -rf $(VENV) $(DEMO)/out $(DEMO)/.campaign .pytest_cache

@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ from campaign.config import Config
 from campaign.errors import FetchError, PhotoError, RenderError
 from campaign.i18n import country, country_table, localizer, review
 from campaign.intake import photo_cache, take_photo
-from campaign.layouts import RenderContext, layout_for
+from campaign.layouts import RenderContext, alerts, layout_for
+from campaign.layouts.alert_text import alert_context
 from campaign.models import Case, Rendition
 from campaign.photos import NormalizedPhoto, PhotoCache
 from campaign.plan import Job, plan
@@ -63,6 +64,7 @@ def build(
             _render_one(job, case, ctx, root, report)
         if progress is not None:
             progress(number, len(jobs), job)
+    write_alerts(cases.values(), config, request, root, report)
     report.problems.extend(unreviewed_locales(jobs, config))
     write_manifest(root, request.as_of, report)
     return report
@@ -138,6 +140,10 @@ def _render_one(job: Job, case: Case, ctx: RenderContext, root: Path, report: Bu
         return
     relative = f"{case.case_id}/{job.locale}/{job.format}.{output.extension}"
     write_atomic(root, relative, output.data)
+    embed = None
+    if output.embed is not None:  # the banner's HTML embed code, beside it
+        embed = f"{case.case_id}/{job.locale}/{job.format}.html"
+        write_atomic(root, embed, output.embed.encode("utf-8"))
     report.problems.extend(output.problems)
     report.renditions.append(
         Rendition(
@@ -153,6 +159,7 @@ def _render_one(job: Job, case: Case, ctx: RenderContext, root: Path, report: Bu
             height=output.height,
             alt=output.alt,
             qr_url=output.qr_url,
+            embed=embed,
         )
     )
 
@@ -187,3 +194,34 @@ def manifest_data(as_of: dt.date, report: BuildReport) -> dict[str, Any]:
 def write_manifest(root: Path, as_of: dt.date, report: BuildReport) -> Path:
     text = json.dumps(manifest_data(as_of, report), indent=2, ensure_ascii=False) + "\n"
     return write_atomic(root, MANIFEST, text.encode("utf-8"))
+
+
+def write_alerts(
+    cases: Iterable[Case], config: Config, request: BuildRequest, root: Path, report: BuildReport
+) -> None:
+    """Each case's alert files in ``DIR/<case_id>/alerts/`` (manifest locale ``mul``):
+    ``cap.xml`` (``alert-cap``; sent at midnight UTC of the build date, so builds stay
+    deterministic) and ``texts.json`` (``alert-texts``: WEA, SMS and social texts per language).
+    Nothing is published or recorded in the state database: only ``campaign alert`` publishes."""
+    for case in cases:
+        ctx = alert_context(case, config, request.as_of, request.locales)
+        try:
+            files = alerts.build_files(case, ctx)
+        except RenderError as err:
+            report.problems.append(case.problem(Severity.ERROR, "render-failed", str(err), None))
+            continue
+        for item in files:
+            relative = f"{case.case_id}/alerts/{item.name}"
+            write_atomic(root, relative, item.data)
+            report.renditions.append(
+                Rendition(
+                    case_id=case.case_id,
+                    case_ref=case.case_ref,
+                    locale="mul",
+                    format=item.format,
+                    path=relative,
+                    media_type=item.media_type,
+                    sha256=hashlib.sha256(item.data).hexdigest(),
+                    bytes=len(item.data),
+                )
+            )

@@ -20,8 +20,12 @@ from campaign.cases import LoadResult
 from campaign.config import Config, find_config, load_config
 from campaign.errors import CampaignError, ConfigError
 from campaign.intake import IntakeOptions, intake
-from campaign.layouts import default_formats, layout_for
+from campaign.layouts import alerts, default_formats, layout_for
+from campaign.layouts.alert_text import AlertContext, alert_context
+from campaign.models import Case
 from campaign.plan import Job
+from campaign.publish import alert_case, publish_cap
+from campaign.state import open_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -264,3 +268,56 @@ def _print_problems(result: LoadResult, as_json: bool) -> None:
         return
     for problem in result.problems:
         click.echo(report.problem_line(problem))
+
+
+@main.command()
+@click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("case_id")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(alerts.FORMATS),
+    required=True,
+    help="cap: a CAP 1.2 document, published (recorded in the state database); wea, sms, "
+    "social: the short texts of each language, with their counts.",
+)
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    metavar="TAG",
+    help="Write in this language instead of the case's own (repeatable).",
+)
+@config_option
+@as_of_option
+@set_option
+def alert(
+    cases: Path,
+    case_id: str,
+    fmt: str,
+    locales: tuple[str, ...],
+    config_path: Path | None,
+    as_of: dt.datetime | None,
+    sets: tuple[str, ...],
+) -> None:
+    """Print the alert of one case: its CAP message (an Alert, an Update, or for a resolved case
+    the Cancel), or its WEA, SMS or social texts."""
+    config = _config(config_path)
+    _check_locales(locales)
+    day = _as_of(as_of)
+    options = IntakeOptions(day, _defaults(sets), persist_refs=True, check_photos=False)
+    case = alert_case(intake(cases, config, options), case_id, fmt)
+    ctx = alert_context(case, config, day, locales)
+    if fmt == "cap":
+        _publish_cap(case, ctx, config)
+    else:
+        click.echo(alerts.describe(alerts.texts(case, ctx), fmt), nl=False)
+
+
+def _publish_cap(case: Case, ctx: AlertContext, config: Config) -> None:
+    with open_state(config) as state:
+        done = publish_cap(case, ctx, state, dt.datetime.now(dt.UTC))
+    click.echo(done.document.decode("utf-8"), nl=False)
+    item = done.publication
+    how = "recorded in" if done.recorded else "already in"
+    click.echo(f"{item.msg_type} {item.identifier} {how} {state.path}", err=True)

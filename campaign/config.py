@@ -4,6 +4,7 @@ ever named by environment variable, never stored here."""
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,9 @@ class Config:
     ignore_fields: tuple[str, ...] = ()
     utm_campaign: str = "appeal"
     allow_unreviewed_locales: bool = False
+    cap_sender: str = "alerts@example.org"
+    photo_url: str | None = None
+    cap_radius_km: float = 50.0
     fetch: FetchSettings = field(default_factory=FetchSettings)
     photos: PhotoSettings = field(default_factory=PhotoSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
@@ -76,6 +80,9 @@ _CAMPAIGN_KEYS: dict[str, type] = {
     "ignore_fields": list,
     "utm_campaign": str,
     "allow_unreviewed_locales": bool,
+    "cap_sender": str,
+    "photo_url": str,
+    "cap_radius_km": float,
 }
 _FETCH_KEYS: dict[str, type] = {
     "allowed_hosts": list,
@@ -139,6 +146,9 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
         print_date_of_birth=top.get("print_date_of_birth", False),
         utm_campaign=top.get("utm_campaign", Config.utm_campaign),
         allow_unreviewed_locales=top.get("allow_unreviewed_locales", False),
+        cap_sender=_cap_sender(path, top.get("cap_sender", Config.cap_sender)),
+        photo_url=_photo_url(path, top["photo_url"]) if "photo_url" in top else None,
+        cap_radius_km=_radius(path, top.get("cap_radius_km", Config.cap_radius_km)),
         ignore_fields=tuple(_strings(path, "campaign.ignore_fields", top.get("ignore_fields", []))),
         fetch=FetchSettings(
             allowed_hosts=tuple(
@@ -206,3 +216,32 @@ def _case_url(path: Path, template: str) -> str:
     if not template.startswith("https://"):
         raise ConfigError(f"{path}: campaign.case_url must start with https://")
     return template
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_SENDER = re.compile(rf"(?:[A-Za-z0-9._%+-]+@)?{_LABEL}(?:\.{_LABEL})+")
+
+
+def _cap_sender(path: Path, value: str) -> str:
+    """A CAP sender: an e-mail address or a domain name (no spaces, commas, ``<`` or ``&``)."""
+    if not _SENDER.fullmatch(value):
+        raise ConfigError(
+            f"{path}: campaign.cap_sender must be an address such as alerts@example.org "
+            f"or a domain name, got {value!r}"
+        )
+    return value
+
+
+def _photo_url(path: Path, template: str) -> str:
+    if "{ref}" not in template or not template.startswith("https://"):
+        raise ConfigError(
+            f"{path}: campaign.photo_url must start with https:// and contain {{ref}} "
+            "(the public photo of the case, never a local path)"
+        )
+    return template
+
+
+def _radius(path: Path, value: float) -> float:
+    if not 0 < value <= 20_000:
+        raise ConfigError(f"{path}: campaign.cap_radius_km must be between 0 and 20000 km")
+    return value

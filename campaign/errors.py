@@ -62,3 +62,7 @@ class FetchError(CampaignError):
 
 class RenderError(CampaignError):
     """A rendition could not be made (the rest of the build carries on)."""
+
+
+class AlertError(CampaignError):
+    """No alert can be made for a case: unknown, not publishable, or nothing to cancel (exit 1)."""

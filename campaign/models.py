@@ -199,3 +199,4 @@ class Rendition:
     height: int | None = None
     alt: str | None = None
     qr_url: str | None = None
+    embed: str | None = None  # path of the HTML embed code beside the file (web banners)

@@ -12,8 +12,11 @@ from tests.conftest import REPO
 
 
 def test_wheel_ships_a_compiled_catalog_for_every_locale(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path),
-                    str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("campaign-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())

@@ -15,6 +15,8 @@ __all__ = ["Layout", "Output", "RenderContext", "all_formats", "default_formats"
 BUILTIN: dict[str, str] = {
     "poster": "campaign.layouts.poster:PosterLayout",
     "flyer": "campaign.layouts.flyer:FlyerLayout",
+    "banner": "campaign.layouts.banner:BannerLayout",
+    "social": "campaign.layouts.social:SocialLayout",
 }
 
 

@@ -39,6 +39,7 @@ class Output:
     qr_url: str | None = None
     problems: tuple[Problem, ...] = ()
     measurements: Mapping[str, float] = field(default_factory=dict)  # preflight figures
+    embed: str | None = None  # HTML that links the image to the case page (web banners)
 
 
 class Layout(Protocol):

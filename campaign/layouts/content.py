@@ -4,11 +4,13 @@ catalogs. Every layout (poster, flyer, banner, email) draws from this; none has 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from campaign.i18n import CountryInfo, Localizer, formatting, localizer, vocabulary
-from campaign.i18n.vocabulary import Label
+from campaign.i18n.vocabulary import Label, Phrase
 from campaign.models import Case
+from campaign.typeset.bidi import isolate
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,61 @@ def compose(
     )
 
 
+@dataclass(frozen=True)
+class ShortAppeal:
+    """The few words of a banner or social image, localized. The drawn texts have their values
+    (place, date, phone, age) wrapped in bidi isolates; ``alt`` is plain text."""
+
+    locale: str  # the tag of the catalog used
+    requested: str
+    direction: str  # "ltr" or "rtl"
+    headline: str
+    name: str
+    age: str | None  # "12 years"
+    last_seen: str  # "Last seen in …"
+    since: str  # "Missing since …"
+    call: str | None  # "Call …" with the first number of the appeal
+    call_label: str  # "If you have information, call"
+    numbers: tuple[str, ...]  # with no-break spaces
+    more_info: str
+    alt: str  # one sentence for people who cannot see the image
+
+
+def compose_short(case: Case, tag: str, country: CountryInfo, as_of: dt.date) -> ShortAppeal:
+    """The short texts of ``case`` in ``tag`` as of ``as_of`` (banners, social images)."""
+    loc = localizer(tag)
+    now, _ = ages(case, as_of)
+    age, place = _years(now, loc), _place(case, loc.tag)
+    date = formatting.date(case.missing_since, loc.tag)
+    numbers = tuple(unbroken(contact.number) for contact in _contacts(case, country))
+    return ShortAppeal(
+        locale=loc.tag,
+        requested=tag,
+        direction=loc.direction,
+        headline=vocabulary.headline(loc, case.category, case.sex),
+        name=case.display_name,
+        age=_years(now, loc, isolate),
+        last_seen=vocabulary.phrase(loc, Phrase.LAST_SEEN, place=isolate(place)),
+        since=vocabulary.phrase(loc, Phrase.SINCE, date=isolate(date)),
+        call=(
+            vocabulary.phrase(loc, Phrase.CALL_SHORT, phone=isolate(numbers[0]))
+            if numbers
+            else None
+        ),
+        call_label=vocabulary.label(loc, Label.CALL),
+        numbers=numbers,
+        more_info=vocabulary.phrase(loc, Phrase.MORE_INFO),
+        alt=vocabulary.phrase(
+            loc, Phrase.ALT_TEXT, name=case.display_name, age=age or "?", date=date, place=place
+        ),
+    )
+
+
+def unbroken(value: str) -> str:
+    """``value`` with no-break spaces, so a line never breaks inside it (phone numbers)."""
+    return value.replace(" ", "\u00a0")
+
+
 def _since_day(case: Case) -> dt.date:
     since = case.missing_since
     return since.date() if isinstance(since, dt.datetime) else since
@@ -137,13 +194,14 @@ def _facts(
     return [Fact(vocabulary.label(loc, key), value) for key, value in rows if value]
 
 
-def _years(value: str | None, loc: Localizer) -> str | None:
-    """``12`` → "12 years" in the locale (plural rules, digits); a range keeps its dash."""
+def _years(value: str | None, loc: Localizer, wrap: Callable[[str], str] = str) -> str | None:
+    """``12`` → "12 years" in the locale (plural rules, digits); a range keeps its dash.
+    ``wrap`` is applied to the number (e.g. a bidi isolate for drawing)."""
     if value is None:
         return None
     parts = [int(part) for part in value.split("–")]
     shown = "–".join(formatting.number(part, loc.tag) for part in parts)
-    return vocabulary.count(loc, vocabulary.YEARS, parts[-1], shown)
+    return vocabulary.count(loc, vocabulary.YEARS, parts[-1], wrap(shown))
 
 
 def _place(case: Case, tag: str) -> str:

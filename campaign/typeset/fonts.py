@@ -137,6 +137,11 @@ def _file_index(dirs: tuple[Path, ...]) -> dict[str, Path]:
     return index
 
 
+def find_file(name: str) -> Path | None:
+    """The first font file called ``name`` in the search directories (any format), or None."""
+    return _file_index(font_dirs()).get(name)
+
+
 def family_for(script: str, locale: str) -> str | None:
     """The family that writes ``script`` for ``locale`` (Urdu is written in Nastaliq)."""
     if script == "Arab" and language(locale) == "ur":
