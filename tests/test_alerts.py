@@ -319,6 +319,18 @@ def test_build_alerts_are_deterministic(demo: tuple[Config, LoadResult], tmp_pat
 def test_the_validator_refuses_what_the_schema_refuses(demo: tuple[Config, LoadResult]) -> None:
     case = case_of(demo, "DEMO-US-001")
     document = alerts.cap(case, context(demo, case), alerts.build_envelope(demo[0], case, AS_OF))
-    for good, bad in [(b"+00:00</sent>", b"Z</sent>"), (b"<status>Actual", b"<status>Real")]:
+    for good, bad in [(b"+00:00</sent>", b"Z</sent>"), (b"<status>Draft", b"<status>Real")]:
         with pytest.raises(AssertionError):
             valid(document.replace(good, bad))
+
+
+def test_a_build_copy_is_a_draft_and_a_published_one_is_actual(
+    demo: tuple[Config, LoadResult],
+) -> None:
+    case = case_of(demo, "DEMO-US-001")
+    draft = alerts.cap(case, context(demo, case), alerts.build_envelope(demo[0], case, AS_OF))
+    assert b"<status>Draft</status>" in draft
+    actual = alerts.envelope(
+        demo[0].cap_sender, case.case_ref, dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+    )
+    assert b"<status>Actual</status>" in alerts.cap(case, context(demo, case), actual)

@@ -37,7 +37,7 @@ import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -90,6 +90,7 @@ class Envelope:
     sent: dt.datetime
     msg_type: str = "Alert"
     references: tuple[str, ...] = ()
+    status: str = "Actual"  # "Draft" for a build's preview copy, which nobody has published
 
 
 def cap_time(moment: dt.datetime) -> dt.datetime:
@@ -114,8 +115,11 @@ def envelope(
 
 
 def build_envelope(config: Config, case: Case, as_of: dt.date) -> Envelope:
-    """The envelope of a build's ``cap.xml``: sent at midnight UTC of ``as_of`` (deterministic)."""
-    return envelope(config.cap_sender, case.case_ref, dt.datetime.combine(as_of, dt.time(), dt.UTC))
+    """The envelope of a build's ``cap.xml``: status Draft (a preview: it is not recorded, so it
+    could never be cancelled — ``campaign alert`` publishes), sent at midnight UTC of ``as_of``
+    (deterministic)."""
+    sent = dt.datetime.combine(as_of, dt.time(), dt.UTC)
+    return replace(envelope(config.cap_sender, case.case_ref, sent), status="Draft")
 
 
 # --- short texts ---------------------------------------------------------------------------
@@ -206,7 +210,7 @@ def _alert(env: Envelope, scope: str) -> ET.Element:
         ("identifier", env.identifier),
         ("sender", env.sender),
         ("sent", cap_time(env.sent).isoformat()),
-        ("status", "Actual"),
+        ("status", env.status),
         ("msgType", env.msg_type),
         ("scope", scope),
     ):
