@@ -98,20 +98,35 @@ def test_unreviewed_catalogs_are_reported_once_unless_allowed() -> None:
 
 @pytest.fixture(scope="module")
 def every_locale(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Two example cases (the longest name among them) built as A4 posters in all 21 locales."""
+    """Two example cases (the longest name among them) built in all 21 locales as A4 posters,
+    banners and square social images."""
     config = load_config(demo_dir / "campaign.toml")
     loaded = intake(demo_dir / "cases.csv", config, IntakeOptions(AS_OF, {}, persist_refs=True))
     keep = {"DEMO-MX-001", "DEMO-US-002"}
     loaded.cases[:] = [case for case in loaded.cases if case.case_id in keep]
     out = tmp_path_factory.mktemp("locales")
-    report = build(loaded, config, BuildRequest(out, AS_OF, ["poster-a4"], ALL))
+    formats = ["poster-a4", "banner-300x250", "social-1080x1080"]
+    report = build(loaded, config, BuildRequest(out, AS_OF, formats, ALL))
     return out, report, loaded
 
 
 def test_every_locale_builds_without_errors_or_overflow(every_locale) -> None:  # type: ignore[no-untyped-def]
     out, report, _ = every_locale
     assert not report.has_errors()
-    assert len([r for r in report.renditions if r.format == "poster-a4"]) == 2 * len(ALL)
+    for fmt in ("poster-a4", "banner-300x250", "social-1080x1080"):
+        assert len([r for r in report.renditions if r.format == fmt]) == 2 * len(ALL), fmt
+    banners = [r for r in report.renditions if r.format.startswith(("banner", "social"))]
+    assert all(r.alt and r.width and r.height for r in banners)
+    assert len({r.alt for r in banners if r.case_id == "DEMO-US-002"}) == len(ALL)
+    raster_cuts = [
+        p.message
+        for p in report.problems
+        if p.code == "text-truncated" and p.message.startswith(("banner", "social"))
+    ]
+    # Nastaliq needs twice the line height: on square social images the Urdu "more
+    # information" line is the one left out (and reported); nothing else is cut anywhere.
+    assert [m for m in raster_cuts if "(ur)" not in m] == []
+    assert all(m.endswith("مزید معلومات") for m in raster_cuts)
     fallbacks = [p for p in report.problems if p.code == "locale-fallback"]
     assert fallbacks == []
     shortened = [p.message for p in report.problems if p.code == "text-truncated"]
