@@ -19,31 +19,11 @@ from campaign.models import Category, Eyes, Hair, Sex
 
 ROOT = Path(__file__).resolve().parents[1]
 I18N = ROOT / "campaign" / "i18n"
-SHIPPED = tuple(
-    [
-        "en",
-        "es",
-        "pt-BR",
-        "fr",
-        "nl",
-        "de",
-        "it",
-        "ms",
-        "zh-Hans",
-        "ta",
-        "af",
-        "zu",
-        "xh",
-        "ar",
-        "he",
-        "hi",
-        "th",
-        "ur",
-        "pl",
-        "ru",
-        "tr",
-    ]
+# The languages of the network's countries; a catalog added later is tested like these.
+REQUIRED = set(
+    "en es pt-BR fr nl de it ms zh-Hans ta af zu xh ar he hi th ur pl ru tr".split()  # noqa: SIM905
 )
+SHIPPED = i18n.available_locales()
 
 
 def _read(path: Path) -> Catalog:
@@ -62,8 +42,8 @@ def _placeholders(text: str) -> set[str]:
 POT = _read(I18N / "messages.pot")
 
 
-def test_the_shipped_catalogs_are_the_21_expected() -> None:
-    assert set(SHIPPED) == set(i18n.available_locales())
+def test_every_required_language_has_a_catalog() -> None:
+    assert set(SHIPPED) >= REQUIRED
     assert not list(I18N.rglob("*.mo"))
 
 
