@@ -193,7 +193,7 @@ def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None, q
     "formats",
     multiple=True,
     metavar="FORMAT",
-    help="A format to render (repeatable; default: every print and screen format).",
+    help="A format to render (repeatable; default: all of them).",
 )
 @click.option(
     "--locale",
@@ -216,7 +216,7 @@ def build(
     sets: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Render posters and flyers for every publishable case into a build folder."""
+    """Render posters, flyers, banners, social images and alert files for every publishable case."""
     config = _config(config_path)
     chosen = _formats(formats)
     _check_locales(locales)
