@@ -171,8 +171,8 @@ def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None, q
     click.echo(report.summary(config.cases, loaded), err=True)
     request = BuildRequest(out_dir=out_dir, as_of=day, formats=default_formats())
     built = _run_build(loaded, config, request, quiet)
-    for problem in built.problems[len(loaded.problems) :]:
-        click.echo(report.problem_line(problem))
+    for line in report.problem_lines(built.problems[len(loaded.problems) :]):
+        click.echo(line)
     click.echo(report.build_summary(out_dir, loaded, built), err=True)
     click.echo(f"Validation report: {paths[0]}", err=True)
     for example in report.examples(built, out_dir):
@@ -224,8 +224,8 @@ def build(
     loaded = intake(cases, config, IntakeOptions(day, _defaults(sets), persist_refs=True))
     request = BuildRequest(out_dir=out, as_of=day, formats=chosen, locales=locales)
     result = _run_build(loaded, config, request, quiet)
-    for problem in result.problems:
-        click.echo(report.problem_line(problem))
+    for line in report.problem_lines(result.problems):
+        click.echo(line)
     click.echo(report.build_summary(out, loaded, result), err=True)
     sys.exit(1 if result.has_errors() else 0)
 

@@ -35,6 +35,25 @@ def summary(path: Path, result: LoadResult) -> str:
     )
 
 
+def problem_lines(problems: Iterable[Problem], per_code: int = 5) -> list[str]:
+    """One line per problem, except that warnings of one kind beyond ``per_code`` are counted
+    in a single line (they are all in ``manifest.json``), so errors stay visible."""
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for problem in problems:
+        if problem.severity is Severity.WARNING and shown.get(problem.code, 0) >= per_code:
+            hidden[problem.code] = hidden.get(problem.code, 0) + 1
+            continue
+        shown[problem.code] = shown.get(problem.code, 0) + 1
+        lines.append(problem_line(problem))
+    lines += [
+        f"warning: … and {count} more '{code}' warnings (all are in manifest.json)"
+        for code, count in hidden.items()
+    ]
+    return lines
+
+
 def build_summary(out_dir: Path, loaded: LoadResult, built: BuildReport) -> str:
     """One line after a build: what was rendered, what was held back, where to look."""
     totals = count(built.problems)
