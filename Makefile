@@ -12,6 +12,7 @@ demo: setup
 	$(BIN)/campaign run --config $(DEMO)/campaign.toml
 
 test: setup
+	@bash scripts/system-deps.sh --tests
 	$(BIN)/python -m pytest -n auto -q
 
 setup: system-deps $(STAMP)

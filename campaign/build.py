@@ -6,26 +6,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from campaign import executors
+from campaign.buildcache import Entries, manifest_entry, previous_entries, reusable
 from campaign.cases import LoadResult
 from campaign.config import Config
 from campaign.errors import FetchError, PhotoError, RenderError
 from campaign.i18n import country, country_table, localizer, review
 from campaign.intake import photo_cache, take_photo
-from campaign.layouts import RenderContext, alerts, layout_for
+from campaign.jobkeys import Keys, case_digest
+from campaign.layouts import RenderContext, alerts
 from campaign.layouts.alert_text import alert_context
 from campaign.models import Case, Rendition
-from campaign.photos import NormalizedPhoto, PhotoCache
 from campaign.plan import Job, plan
 from campaign.problems import Problem, Severity
+from campaign.render import CaseTask, JobResult, render_case
+from campaign.store import write_atomic
 
 MANIFEST = "manifest.json"
+ALERT_FORMATS = ("alert-cap", "alert-texts")
 Progress = Callable[[int, int, Job], None]
 
 
@@ -34,6 +37,8 @@ class BuildReport:
     renditions: list[Rendition] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     jobs: int = 0
+    rendered: int = 0  # files rendered by this build
+    skipped: int = 0  # files kept from the previous build (unchanged key, intact file)
 
     def has_errors(self) -> bool:
         return any(problem.severity is Severity.ERROR for problem in self.problems)
@@ -45,26 +50,31 @@ class BuildRequest:
     as_of: dt.date
     formats: Sequence[str]
     locales: Sequence[str] = ()
+    force: bool = False  # render every job, whatever the previous build holds
+    jobs: int | None = 1  # worker processes (None: every core; 1: in this process)
 
 
 def build(
     loaded: LoadResult, config: Config, request: BuildRequest, progress: Progress | None = None
 ) -> BuildReport:
-    """Render every job for the publishable cases of ``loaded`` into ``request.out_dir``."""
+    """Render every job for the publishable cases of ``loaded`` into ``request.out_dir``,
+    skipping the jobs the previous build in that folder already made from the same inputs."""
     countries = country_table(config.countries)
     cases = {case.case_id: case for case in loaded.publishable}
     jobs = list(plan(cases.values(), request.formats, countries, request.locales))
     report = BuildReport(problems=list(loaded.problems), jobs=len(jobs))
-    photos = _PhotoSource(config, photo_cache(config))
     root = request.out_dir.resolve()
-    for number, job in enumerate(jobs, start=1):
-        case = cases[job.case_id]
-        ctx = _context(case, config, request.as_of, countries, photos, report)
-        if ctx is not None:
-            _render_one(job, case, ctx, root, report)
-        if progress is not None:
-            progress(number, len(jobs), job)
-    write_alerts(cases.values(), config, request, root, report)
+    planner = _CasePlanner(config, request, root, countries)
+    done = 0
+    with executors.local(request.jobs) as pool:
+        window = 2 * executors.workers(request.jobs)
+        works = (planner.work(cases[case_id], group) for case_id, group in _by_case(jobs))
+        for work, results in executors.stream(pool, render_case, works, window):
+            for job in _merge(work, results, report):
+                done += 1
+                if progress is not None:
+                    progress(done, len(jobs), job)
+    write_alerts(cases.values(), config, request, root, report, planner.cache)
     report.problems.extend(unreviewed_locales(jobs, config))
     write_manifest(root, request.as_of, report)
     return report
@@ -88,101 +98,109 @@ def unreviewed_locales(jobs: Sequence[Job], config: Config) -> list[Problem]:
     ]
 
 
-class _PhotoSource:
-    """Each case's photos normalised once per build, however many jobs use them."""
-
-    def __init__(self, config: Config, cache: PhotoCache | None) -> None:
-        self._config, self._cache = config, cache
-        self._done: dict[str, NormalizedPhoto | PhotoError | FetchError] = {}
-
-    def get(self, source: Path | str) -> NormalizedPhoto:
-        key = str(source)
-        if key not in self._done:
-            try:
-                self._done[key] = take_photo(source, self._config, self._cache)
-            except (PhotoError, FetchError) as err:
-                self._done[key] = err
-        found = self._done[key]
-        if isinstance(found, (PhotoError, FetchError)):
-            raise found
-        return found
+def _by_case(jobs: Sequence[Job]) -> Iterator[tuple[str, list[Job]]]:
+    """The jobs of each case together, in plan order."""
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(job.case_id, []).append(job)
+    yield from groups.items()
 
 
-def _context(
-    case: Case,
-    config: Config,
-    as_of: dt.date,
-    countries: Any,
-    photos: _PhotoSource,
-    report: BuildReport,
-) -> RenderContext | None:
-    try:
-        photo = photos.get(case.photo)
-        progressed = photos.get(case.age_progressed_photo) if case.age_progressed_photo else None
-    except (PhotoError, FetchError) as err:
-        report.problems.append(case.problem(Severity.ERROR, err.code, str(err), "photo"))
-        return None
-    return RenderContext(
-        config=config,
-        as_of=as_of,
-        country=country(case.missing_country, countries),
-        photo=photo,
-        age_progressed=progressed,
-        crop_marks=config.print.crop_marks,
-    )
+@dataclass(frozen=True)
+class _CaseWork:
+    """One case's jobs: those kept from the previous build, and problems found on the way."""
+
+    jobs: tuple[Job, ...]
+    reused: Mapping[Job, Rendition]
+    problems: tuple[Problem, ...] = ()
 
 
-def _render_one(job: Job, case: Case, ctx: RenderContext, root: Path, report: BuildReport) -> None:
-    try:
-        output = layout_for(job.format).render(case, job.locale, job.format, ctx)
-    except RenderError as err:
-        report.problems.append(case.problem(Severity.ERROR, "render-failed", str(err), None))
-        return
-    relative = f"{case.case_id}/{job.locale}/{job.format}.{output.extension}"
-    write_atomic(root, relative, output.data)
-    embed = None
-    if output.embed is not None:  # the banner's HTML embed code, beside it
-        embed = f"{case.case_id}/{job.locale}/{job.format}.html"
-        write_atomic(root, embed, output.embed.encode("utf-8"))
-    report.problems.extend(output.problems)
-    report.renditions.append(
-        Rendition(
-            case_id=case.case_id,
-            case_ref=case.case_ref,
-            locale=job.locale,
-            format=job.format,
-            path=relative,
-            media_type=output.media_type,
-            sha256=hashlib.sha256(output.data).hexdigest(),
-            bytes=len(output.data),
-            width=output.width,
-            height=output.height,
-            alt=output.alt,
-            qr_url=output.qr_url,
-            embed=embed,
+@dataclass(frozen=True)
+class _Cache:
+    """The job keys of this build and the previous build's renditions (none when forced)."""
+
+    keys: Keys
+    previous: Entries
+    root: Path
+
+
+class _CasePlanner:
+    """Decides per case what to render: loads its photos, keys its jobs, keeps the unchanged."""
+
+    def __init__(self, config: Config, request: BuildRequest, root: Path, countries: Any) -> None:
+        self._config, self._as_of, self._countries = config, request.as_of, countries
+        previous = {} if request.force else previous_entries(root, MANIFEST)
+        self.cache = _Cache(Keys(config, request.as_of), previous, root)
+        self._photos = photo_cache(config)
+
+    def work(self, case: Case, jobs: Sequence[Job]) -> tuple[_CaseWork, CaseTask | None]:
+        """What is kept of a case's jobs, and the task that renders the rest (None: nothing)."""
+        try:
+            photo = take_photo(case.photo, self._config, self._photos)
+            progressed = None
+            if case.age_progressed_photo:
+                progressed = take_photo(case.age_progressed_photo, self._config, self._photos)
+        except (PhotoError, FetchError) as err:
+            problem = case.problem(Severity.ERROR, err.code, str(err), "photo")
+            return _CaseWork(tuple(jobs), {}, (problem,)), None
+        ctx = RenderContext(
+            config=self._config,
+            as_of=self._as_of,
+            country=country(case.missing_country, self._countries),
+            photo=photo,
+            age_progressed=progressed,
+            crop_marks=self._config.print.crop_marks,
         )
+        digest = case_digest(case, ctx.country, photo, progressed)
+        keyed = [(job, self.cache.keys.job(digest, job.locale, job.format)) for job in jobs]
+        root, previous = self.cache.root, self.cache.previous
+        reused = {
+            job: _relocated(kept, case)
+            for job, key in keyed
+            if (kept := reusable(previous, job.case_id, job.locale, job.format, key, root))
+        }
+        todo = tuple((job, key) for job, key in keyed if job not in reused)
+        task = CaseTask(case, todo, ctx, root) if todo else None
+        return _CaseWork(tuple(jobs), reused), task
+
+
+def _relocated(rendition: Rendition, case: Case) -> Rendition:
+    """A kept rendition whose problems point at where the case's record is now (a moved row
+    keeps its renditions, but its warnings name the new line)."""
+    problems = tuple(
+        replace(problem, file=case.origin.file, line=case.origin.line)
+        if problem.case_id == case.case_id
+        else problem
+        for problem in rendition.problems
     )
+    return replace(rendition, problems=problems)
 
 
-def write_atomic(root: Path, relative: str, data: bytes) -> Path:
-    """Write ``data`` to ``root/relative`` via a temporary file; refuse paths that leave root."""
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root):
-        raise RenderError(f"refusing to write outside the build folder: {relative}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, target)
-    return target
+def _merge(
+    work: _CaseWork, results: Sequence[JobResult] | None, report: BuildReport
+) -> tuple[Job, ...]:
+    """Add a case's renditions and problems to the report in plan order; return its jobs."""
+    report.problems.extend(work.problems)
+    made = {result.job: result for result in results or ()}
+    for job in work.jobs:
+        kept = work.reused.get(job)
+        if kept is not None:
+            report.skipped += 1
+            report.renditions.append(kept)
+            report.problems.extend(kept.problems)
+        elif job in made:
+            result = made[job]
+            report.problems.extend(result.problems)
+            if result.rendition is not None:
+                report.rendered += 1
+                report.renditions.append(result.rendition)
+    return work.jobs
 
 
 def manifest_data(as_of: dt.date, report: BuildReport) -> dict[str, Any]:
-    """The manifest as the contract describes it (absent optional keys left out)."""
-    renditions = [
-        {key: value for key, value in asdict(item).items() if value is not None}
-        for item in sorted(report.renditions, key=lambda r: r.path)
-    ]
+    """The manifest as the contract describes it (absent optional keys left out); each rendition
+    also carries its job ``key`` and, when its render reported any, its own ``problems``."""
+    renditions = [manifest_entry(item) for item in sorted(report.renditions, key=lambda r: r.path)]
     return {
         "version": 1,
         "as_of": as_of.isoformat(),
@@ -197,31 +215,60 @@ def write_manifest(root: Path, as_of: dt.date, report: BuildReport) -> Path:
 
 
 def write_alerts(
-    cases: Iterable[Case], config: Config, request: BuildRequest, root: Path, report: BuildReport
+    cases: Iterable[Case],
+    config: Config,
+    request: BuildRequest,
+    root: Path,
+    report: BuildReport,
+    cache: _Cache | None = None,
 ) -> None:
     """Each case's alert files in ``DIR/<case_id>/alerts/`` (manifest locale ``mul``):
     ``cap.xml`` (``alert-cap``; sent at midnight UTC of the build date, so builds stay
     deterministic) and ``texts.json`` (``alert-texts``: WEA, SMS and social texts per language).
+    Files of an unchanged case are kept from the previous build when ``cache`` has them.
     Nothing is published or recorded in the state database: only ``campaign alert`` publishes."""
     for case in cases:
         ctx = alert_context(case, config, request.as_of, request.locales)
+        key = None
+        if cache is not None:
+            key = cache.keys.alerts(case_digest(case, ctx.country), ctx.locales)
+            kept = _kept_alerts(case, key, cache)
+            if kept:
+                report.renditions.extend(kept)
+                report.skipped += len(kept)
+                continue
         try:
             files = alerts.build_files(case, ctx)
         except RenderError as err:
             report.problems.append(case.problem(Severity.ERROR, "render-failed", str(err), None))
             continue
         for item in files:
-            relative = f"{case.case_id}/alerts/{item.name}"
-            write_atomic(root, relative, item.data)
-            report.renditions.append(
-                Rendition(
-                    case_id=case.case_id,
-                    case_ref=case.case_ref,
-                    locale="mul",
-                    format=item.format,
-                    path=relative,
-                    media_type=item.media_type,
-                    sha256=hashlib.sha256(item.data).hexdigest(),
-                    bytes=len(item.data),
-                )
-            )
+            report.renditions.append(_write_alert(case, item, root, key))
+            report.rendered += 1
+
+
+def _kept_alerts(case: Case, key: str, cache: _Cache) -> list[Rendition]:
+    """The previous build's alert files of ``case`` when all of them can be kept, else []."""
+    found = [
+        (fmt, reusable(cache.previous, case.case_id, "mul", fmt, key, cache.root))
+        for fmt in ALERT_FORMATS
+        if (case.case_id, "mul", fmt) in cache.previous
+    ]
+    kept = [rendition for _, rendition in found if rendition is not None]
+    return kept if found and len(kept) == len(found) else []
+
+
+def _write_alert(case: Case, item: alerts.AlertFile, root: Path, key: str | None) -> Rendition:
+    relative = f"{case.case_id}/alerts/{item.name}"
+    write_atomic(root, relative, item.data)
+    return Rendition(
+        case_id=case.case_id,
+        case_ref=case.case_ref,
+        locale="mul",
+        format=item.format,
+        path=relative,
+        media_type=item.media_type,
+        sha256=hashlib.sha256(item.data).hexdigest(),
+        bytes=len(item.data),
+        key=key,
+    )

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
-from campaign import __version__, i18n, report
+from campaign import __version__, i18n, preview, report
+from campaign.approval import approve_build
 from campaign.build import BuildReport, BuildRequest
 from campaign.build import build as render_build
 from campaign.cases import LoadResult
@@ -22,6 +23,7 @@ from campaign.errors import CampaignError, ConfigError
 from campaign.intake import IntakeOptions, intake
 from campaign.layouts import alerts, default_formats, layout_for
 from campaign.layouts.alert_text import AlertContext, alert_context
+from campaign.manifest import read_manifest
 from campaign.models import Case
 from campaign.plan import Job
 from campaign.publish import alert_case, publish_cap
@@ -67,6 +69,21 @@ def set_option(func: F) -> F:
         metavar="FIELD=VALUE",
         help="A value for FIELD where a record lacks it (e.g. PFIF imports: --set "
         "missing_country=MX). Repeatable.",
+    )(func)
+
+
+def build_options(func: F) -> F:
+    """``--jobs N`` and ``--force``, shared by ``build`` and ``run``."""
+    func = click.option(
+        "--force",
+        is_flag=True,
+        help="Render every job, even those the previous build in the folder already made.",
+    )(func)
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes (default: every core; 1 renders in this process).",
     )(func)
 
 
@@ -156,8 +173,24 @@ def refs(
     help="Where to write the run's results (default: out/ beside the config).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None, quiet: bool) -> None:
-    """The main job on the configured campaign: validate the cases, then build every format."""
+@click.option(
+    "--approve-as",
+    metavar="NAME",
+    default=None,
+    help="Approve every rendition of this run in NAME's name (unattended runs, the demo).",
+)
+@build_options
+def run(
+    config_path: Path | None,
+    as_of: dt.datetime | None,
+    out: Path | None,
+    quiet: bool,
+    approve_as: str | None,
+    jobs: int | None,
+    force: bool,
+) -> None:
+    """The main job on the configured campaign: validate the cases, build every format, write
+    the review gallery (and with --approve-as, approve what was built)."""
     config = _config(config_path)
     if config.cases is None:
         raise ConfigError(
@@ -169,14 +202,19 @@ def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None, q
     _print_problems(loaded, as_json=False)
     paths = report.write_validation(out_dir, config.cases, loaded)
     click.echo(report.summary(config.cases, loaded), err=True)
-    request = BuildRequest(out_dir=out_dir, as_of=day, formats=default_formats())
+    request = BuildRequest(
+        out_dir=out_dir, as_of=day, formats=default_formats(), force=force, jobs=jobs
+    )
     built = _run_build(loaded, config, request, quiet)
     for line in report.problem_lines(built.problems[len(loaded.problems) :]):
         click.echo(line)
     click.echo(report.build_summary(out_dir, loaded, built), err=True)
     click.echo(f"Validation report: {paths[0]}", err=True)
+    _write_gallery(out_dir)
     for example in report.examples(built, out_dir):
         click.echo(f"Look at: {example}", err=True)
+    if approve_as is not None:
+        _approve(config, out_dir, approve_as, ())
     sys.exit(1 if built.has_errors() else 0)
 
 
@@ -206,6 +244,7 @@ def run(config_path: Path | None, as_of: dt.datetime | None, out: Path | None, q
 @as_of_option
 @set_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@build_options
 def build(
     cases: Path,
     out: Path,
@@ -215,6 +254,8 @@ def build(
     as_of: dt.datetime | None,
     sets: tuple[str, ...],
     quiet: bool,
+    jobs: int | None,
+    force: bool,
 ) -> None:
     """Render posters, flyers, banners, social images and alert files for every publishable case."""
     config = _config(config_path)
@@ -222,12 +263,45 @@ def build(
     _check_locales(locales)
     day = _as_of(as_of)
     loaded = intake(cases, config, IntakeOptions(day, _defaults(sets), persist_refs=True))
-    request = BuildRequest(out_dir=out, as_of=day, formats=chosen, locales=locales)
+    request = BuildRequest(
+        out_dir=out, as_of=day, formats=chosen, locales=locales, force=force, jobs=jobs
+    )
     result = _run_build(loaded, config, request, quiet)
     for line in report.problem_lines(result.problems):
         click.echo(line)
     click.echo(report.build_summary(out, loaded, result), err=True)
+    _write_gallery(out)
     sys.exit(1 if result.has_errors() else 0)
+
+
+def _write_gallery(out_dir: Path) -> None:
+    """The review gallery of the build just written (from its manifest on disk)."""
+    path = preview.write_gallery(out_dir, read_manifest(out_dir))
+    click.echo(f"Review gallery: {path}", err=True)
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--by", "by", required=True, metavar="NAME", help="Who approves (recorded).")
+@click.option(
+    "--case",
+    "case_ids",
+    multiple=True,
+    metavar="ID",
+    help="Approve only this case's renditions (repeatable; default: every case).",
+)
+@config_option
+def approve(out_dir: Path, by: str, case_ids: tuple[str, ...], config_path: Path | None) -> None:
+    """Record in the state database that NAME reviewed and approved the renditions of the build
+    in DIR (their sha256 digests from DIR/manifest.json). Approving again changes nothing."""
+    _approve(_config(config_path), out_dir, by, case_ids)
+
+
+def _approve(config: Config, out_dir: Path, by: str, case_ids: tuple[str, ...]) -> None:
+    with open_state(config) as state:
+        done = approve_build(state, out_dir, by, dt.datetime.now(dt.UTC), case_ids)
+    click.echo(done.text())
+    click.echo(f"recorded in {state.path}", err=True)
 
 
 def _formats(formats: tuple[str, ...]) -> tuple[str, ...]:

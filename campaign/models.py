@@ -200,3 +200,5 @@ class Rendition:
     alt: str | None = None
     qr_url: str | None = None
     embed: str | None = None  # path of the HTML embed code beside the file (web banners)
+    key: str | None = None  # the job key (build cache): a digest of every input of the bytes
+    problems: tuple[Problem, ...] = ()  # what its render reported (kept for skipped rebuilds)

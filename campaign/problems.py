@@ -47,6 +47,19 @@ class Problem:
         out["message"] = self.message
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            Severity(data["severity"]),
+            str(data["code"]),
+            str(data["message"]),
+            data.get("file"),
+            data.get("line"),
+            data.get("field"),
+            data.get("case_id"),
+        )
+
 
 def count(problems: Iterable[Problem]) -> dict[Severity, int]:
     """How many problems of each severity."""

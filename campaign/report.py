@@ -59,8 +59,9 @@ def build_summary(out_dir: Path, loaded: LoadResult, built: BuildReport) -> str:
     totals = count(built.problems)
     cases = len({rendition.case_id for rendition in built.renditions})
     return (
-        f"{len(built.renditions)} renditions of {cases} cases written to {out_dir} "
-        f"(see manifest.json); {len(loaded.cases) - len(loaded.publishable)} gated, "
+        f"{len(built.renditions)} renditions of {cases} cases in {out_dir} "
+        f"({built.rendered} rendered, {built.skipped} unchanged and skipped; see "
+        f"manifest.json); {len(loaded.cases) - len(loaded.publishable)} gated, "
         f"{loaded.records - len(loaded.cases)} rejected; {totals[Severity.ERROR]} errors, "
         f"{totals[Severity.WARNING]} warnings"
     )

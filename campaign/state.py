@@ -5,8 +5,9 @@ SQLite in WAL mode with ``synchronous=FULL`` (a committed change survives a powe
 own transaction. Every change is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so two
 processes on one database never interleave half-changes.
 
-For now it holds the ``publications`` table (what was published where, for a later ``Cancel``);
-the ledger, approvals and resolutions join it here. It stores only the opaque ``case_ref`` —
+It holds the ``publications`` table (what was published where, for a later ``Cancel``) and the
+``approvals`` table (which rendition digests a person approved); the ledger and resolutions join
+them here. It stores only the opaque ``case_ref`` —
 never a name, a ``case_id`` or any private field.
 """
 
@@ -43,6 +44,18 @@ MIGRATIONS: tuple[str, ...] = (
         digest TEXT NOT NULL             -- sha256 of the content, to tell an Update from a re-run
     );
     CREATE INDEX publications_by_case ON publications (case_ref, kind, id);
+    """,
+    """
+    CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        case_ref TEXT NOT NULL,
+        locale TEXT NOT NULL,            -- BCP 47 tag ('mul' for a case's alert files)
+        format TEXT NOT NULL,
+        sha256 TEXT NOT NULL,            -- the digest of the approved rendition's bytes
+        approved_by TEXT NOT NULL,
+        approved_at TEXT NOT NULL,       -- ISO 8601 with an explicit offset
+        UNIQUE (case_ref, locale, format, sha256)
+    );
     """,
 )
 
@@ -132,6 +145,55 @@ class State:
         """The most recent publication of ``kind`` for ``case_ref``, if any."""
         found = self.publications(case_ref, kind)
         return found[-1] if found else None
+
+    def record_approvals(self, approvals: Sequence[Approval]) -> int:
+        """Keep ``approvals`` (one transaction); one already kept for the same rendition digest
+        is left as it was. Returns how many were new."""
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO approvals (case_ref, locale, format, sha256, approved_by, "
+                "approved_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [_approval_row(item) for item in approvals],
+            )
+            return db.total_changes - before
+
+    def approval(self, case_ref: str, locale: str, fmt: str, sha256: str) -> Approval | None:
+        """The approval of exactly this rendition digest, if a person gave one."""
+        row = self._db.execute(
+            "SELECT case_ref, locale, format, sha256, approved_by, approved_at FROM approvals "
+            "WHERE case_ref = ? AND locale = ? AND format = ? AND sha256 = ?",
+            (case_ref, locale, fmt, sha256),
+        ).fetchone()
+        if row is None:
+            return None
+        ref, locale, fmt, digest, by, at = row
+        return Approval(ref, locale, fmt, digest, by, dt.datetime.fromisoformat(at))
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A person's approval of one rendition digest (``case_ref``, never the ``case_id``)."""
+
+    case_ref: str
+    locale: str
+    format: str
+    sha256: str
+    approved_by: str
+    approved_at: dt.datetime  # timezone-aware
+
+
+def _approval_row(item: Approval) -> tuple[str, ...]:
+    if item.approved_at.utcoffset() is None:
+        raise ValueError("an approval's time needs an explicit offset")
+    return (
+        item.case_ref,
+        item.locale,
+        item.format,
+        item.sha256,
+        item.approved_by,
+        item.approved_at.isoformat(),
+    )
 
 
 def _row(item: Publication) -> tuple[str, ...]:

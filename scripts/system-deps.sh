@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in debian-packages.txt when any is missing: with apt-get
-# when running as root, otherwise it prints the exact command and stops.
+# Installs the Debian packages listed in debian-packages.txt (and, with --tests, those in
+# debian-packages-test.txt) when any is missing: with apt-get when running as root, otherwise it
+# prints the exact command and stops.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t wanted < <(grep -v '^\s*#' "$here/debian-packages.txt" | grep -v '^\s*$')
+lists=("$here/debian-packages.txt")
+[ "${1:-}" = "--tests" ] && lists+=("$here/debian-packages-test.txt")
+mapfile -t wanted < <(cat "${lists[@]}" | grep -v '^\s*#' | grep -v '^\s*$')
 
 if [ "${CAMPAIGN_SKIP_SYSTEM_DEPS:-}" = 1 ]; then
   exit 0

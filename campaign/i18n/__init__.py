@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import hashlib
 import io
 import re
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ __all__ = [
     "CountryInfo",
     "Localizer",
     "available_locales",
+    "catalog_digest",
     "country",
     "country_table",
     "fallback_chain",
@@ -143,6 +145,15 @@ def _compiled(tag: str) -> bytes:
     if built.is_file():
         return built.read_bytes()
     return compile_po((folder / f"{tag}.po").read_bytes(), tag)
+
+
+def catalog_digest(tag: str) -> str:
+    """A sha256 over the compiled catalogs ``tag`` is translated with (its fallback chain), for
+    build-cache keys: a changed translation changes the digest of every tag that uses it."""
+    digest = hashlib.sha256()
+    for shipped in dict.fromkeys(s for t in fallback_chain(tag) if (s := _shipped(t))):
+        digest.update(f"{shipped}|{hashlib.sha256(_compiled(shipped)).hexdigest()}\n".encode())
+    return digest.hexdigest()
 
 
 def compile_po(source: bytes, tag: str) -> bytes:
