@@ -1,5 +1,5 @@
-"""The render stage: run the planned jobs, write each rendition into the build folder, and write
-``manifest.json`` last and atomically."""
+"""The render stage: run the planned jobs, write each rendition into the build's store (a folder
+or an S3 prefix), and write ``manifest.json`` last (atomically: a renamed file, or one S3 put)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from campaign.layouts.alert_text import alert_context
 from campaign.models import Case, Rendition
 from campaign.plan import Job, plan
 from campaign.problems import Problem, Severity
-from campaign.render import CaseTask, JobResult, render_case
-from campaign.store import write_atomic
+from campaign.render import CaseTask, Digests, JobResult, render_case
+from campaign.store import Store, StoreSpec, locate, open_store
 
 MANIFEST = "manifest.json"
 ALERT_FORMATS = ("alert-cap", "alert-texts")
@@ -46,12 +46,13 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class BuildRequest:
-    out_dir: Path
+    out_dir: Path | str  # a build folder, or s3://bucket/prefix (see campaign.store.locate)
     as_of: dt.date
     formats: Sequence[str]
     locales: Sequence[str] = ()
     force: bool = False  # render every job, whatever the previous build holds
     jobs: int | None = 1  # worker processes (None: every core; 1: in this process)
+    scheduler: str | None = None  # a Dask scheduler (tcp://HOST:PORT, local-dask) for the renders
 
 
 def build(
@@ -63,20 +64,20 @@ def build(
     cases = {case.case_id: case for case in loaded.publishable}
     jobs = list(plan(cases.values(), request.formats, countries, request.locales))
     report = BuildReport(problems=list(loaded.problems), jobs=len(jobs))
-    root = request.out_dir.resolve()
-    planner = _CasePlanner(config, request, root, countries)
+    spec = locate(request.out_dir, config.store)
+    store = open_store(spec)
+    planner = _CasePlanner(config, request, spec, countries)
     done = 0
-    with executors.local(request.jobs) as pool:
-        window = 2 * executors.workers(request.jobs)
+    with executors.opened(request.jobs, request.scheduler) as (pool, window):
         works = (planner.work(cases[case_id], group) for case_id, group in _by_case(jobs))
         for work, results in executors.stream(pool, render_case, works, window):
             for job in _merge(work, results, report):
                 done += 1
                 if progress is not None:
                     progress(done, len(jobs), job)
-    write_alerts(cases.values(), config, request, root, report, planner.cache)
+    write_alerts(cases.values(), config, request, store, report, planner.cache)
     report.problems.extend(unreviewed_locales(jobs, config))
-    write_manifest(root, request.as_of, report)
+    write_manifest(store, request.as_of, report)  # last: it names only files already stored
     return report
 
 
@@ -121,16 +122,20 @@ class _Cache:
 
     keys: Keys
     previous: Entries
-    root: Path
+    store: Store
+    spec: StoreSpec
 
 
 class _CasePlanner:
     """Decides per case what to render: loads its photos, keys its jobs, keeps the unchanged."""
 
-    def __init__(self, config: Config, request: BuildRequest, root: Path, countries: Any) -> None:
+    def __init__(
+        self, config: Config, request: BuildRequest, spec: StoreSpec, countries: Any
+    ) -> None:
         self._config, self._as_of, self._countries = config, request.as_of, countries
-        previous = {} if request.force else previous_entries(root, MANIFEST)
-        self.cache = _Cache(Keys(config, request.as_of), previous, root)
+        store = open_store(spec)
+        previous = {} if request.force else previous_entries(store, MANIFEST)
+        self.cache = _Cache(Keys(config, request.as_of), previous, store, spec)
         self._photos = photo_cache(config)
 
     def work(self, case: Case, jobs: Sequence[Job]) -> tuple[_CaseWork, CaseTask | None]:
@@ -153,15 +158,21 @@ class _CasePlanner:
         )
         digest = case_digest(case, ctx.country, photo, progressed)
         keyed = [(job, self.cache.keys.job(digest, job.locale, job.format)) for job in jobs]
-        root, previous = self.cache.root, self.cache.previous
+        store, previous = self.cache.store, self.cache.previous
         reused = {
             job: _relocated(kept, case)
             for job, key in keyed
-            if (kept := reusable(previous, job.case_id, job.locale, job.format, key, root))
+            if (kept := reusable(previous, job.case_id, job.locale, job.format, key, store))
         }
         todo = tuple((job, key) for job, key in keyed if job not in reused)
-        task = CaseTask(case, todo, ctx, root) if todo else None
+        task = CaseTask(case, todo, ctx, self.cache.spec, self._digests(todo)) if todo else None
         return _CaseWork(tuple(jobs), reused), task
+
+    def _digests(self, todo: Sequence[tuple[Job, str]]) -> Digests:
+        """The font and catalog digests the keys of ``todo`` were made with."""
+        keys = self.cache.keys
+        tags = dict.fromkeys(job.locale for job, _ in todo)
+        return Digests(keys.fonts, tuple((tag, keys.catalog(tag)) for tag in tags))
 
 
 def _relocated(rendition: Rendition, case: Case) -> Rendition:
@@ -209,16 +220,16 @@ def manifest_data(as_of: dt.date, report: BuildReport) -> dict[str, Any]:
     }
 
 
-def write_manifest(root: Path, as_of: dt.date, report: BuildReport) -> Path:
+def write_manifest(store: Store, as_of: dt.date, report: BuildReport) -> None:
     text = json.dumps(manifest_data(as_of, report), indent=2, ensure_ascii=False) + "\n"
-    return write_atomic(root, MANIFEST, text.encode("utf-8"))
+    store.put(MANIFEST, text.encode("utf-8"), "application/json")
 
 
 def write_alerts(
     cases: Iterable[Case],
     config: Config,
     request: BuildRequest,
-    root: Path,
+    store: Store,
     report: BuildReport,
     cache: _Cache | None = None,
 ) -> None:
@@ -243,14 +254,14 @@ def write_alerts(
             report.problems.append(case.problem(Severity.ERROR, "render-failed", str(err), None))
             continue
         for item in files:
-            report.renditions.append(_write_alert(case, item, root, key))
+            report.renditions.append(_write_alert(case, item, store, key))
             report.rendered += 1
 
 
 def _kept_alerts(case: Case, key: str, cache: _Cache) -> list[Rendition]:
     """The previous build's alert files of ``case`` when all of them can be kept, else []."""
     found = [
-        (fmt, reusable(cache.previous, case.case_id, "mul", fmt, key, cache.root))
+        (fmt, reusable(cache.previous, case.case_id, "mul", fmt, key, cache.store))
         for fmt in ALERT_FORMATS
         if (case.case_id, "mul", fmt) in cache.previous
     ]
@@ -258,9 +269,9 @@ def _kept_alerts(case: Case, key: str, cache: _Cache) -> list[Rendition]:
     return kept if found and len(kept) == len(found) else []
 
 
-def _write_alert(case: Case, item: alerts.AlertFile, root: Path, key: str | None) -> Rendition:
+def _write_alert(case: Case, item: alerts.AlertFile, store: Store, key: str | None) -> Rendition:
     relative = f"{case.case_id}/alerts/{item.name}"
-    write_atomic(root, relative, item.data)
+    store.put(relative, item.data, item.media_type)
     return Rendition(
         case_id=case.case_id,
         case_ref=case.case_ref,

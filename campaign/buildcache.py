@@ -1,36 +1,38 @@
 """The previous build as a cache: the renditions ``manifest.json`` lists, reusable when their job
-key is unchanged and their file is still there with the recorded sha256."""
+key is unchanged and their file is still in the store (folder or S3) with the recorded sha256."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from campaign.errors import RenderError
 from campaign.models import Rendition
 from campaign.problems import Problem
-from campaign.store import file_sha256, inside
+from campaign.store import Store
 
 Entries = Mapping[tuple[str, str, str], Mapping[str, Any]]
 _FIELDS = {f.name for f in dataclasses.fields(Rendition)}
 
 
-def previous_entries(root: Path, manifest: str = "manifest.json") -> Entries:
+def previous_entries(store: Store, manifest: str = "manifest.json") -> Entries:
     """The previous manifest's renditions by (case_id, locale, format); empty when there is no
     readable manifest (a damaged one only means everything is rendered again)."""
     try:
-        data = json.loads((root / manifest).read_text(encoding="utf-8"))
+        raw = store.get(manifest)
+        if raw is None:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
         items = data["renditions"]
         return {(i["case_id"], i["locale"], i["format"]): i for i in items if i.get("key")}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (RenderError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def reusable(
-    entries: Entries, case_id: str, locale: str, fmt: str, key: str, root: Path
+    entries: Entries, case_id: str, locale: str, fmt: str, key: str, store: Store
 ) -> Rendition | None:
     """The previous rendition of this job when its key matches and its files are intact."""
     entry = entries.get((case_id, locale, fmt))
@@ -38,8 +40,8 @@ def reusable(
         return None
     try:
         rendition = _rendition(entry)
-        intact = file_sha256(inside(root, rendition.path)) == rendition.sha256
-        embed_ok = rendition.embed is None or inside(root, rendition.embed).is_file()
+        intact = store.exists_with_sha256(rendition.path, rendition.sha256)
+        embed_ok = rendition.embed is None or store.exists(rendition.embed)
     except (RenderError, ValueError, KeyError, TypeError):
         return None
     return rendition if intact and embed_ok else None

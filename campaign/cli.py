@@ -5,7 +5,6 @@ messages and exit codes (0 ok, 1 input errors, 2 usage, 3 configuration, 4 deliv
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from campaign import __version__, i18n, preview, report
+from campaign import __version__, i18n, report
 from campaign.approval import approve_build
 from campaign.build import BuildReport, BuildRequest
 from campaign.build import build as render_build
@@ -21,11 +20,11 @@ from campaign.cases import LoadResult
 from campaign.config import Config, find_config, load_config
 from campaign.errors import CampaignError, ConfigError
 from campaign.intake import IntakeOptions, intake
-from campaign.layouts import alerts, default_formats, layout_for
+from campaign.layouts import alerts, chosen_formats, default_formats
 from campaign.layouts.alert_text import AlertContext, alert_context
-from campaign.manifest import read_manifest
 from campaign.models import Case
 from campaign.plan import Job
+from campaign.progress import PlainProgress, RateLabel
 from campaign.publish import alert_case, publish_cap
 from campaign.state import open_state
 
@@ -73,7 +72,13 @@ def set_option(func: F) -> F:
 
 
 def build_options(func: F) -> F:
-    """``--jobs N`` and ``--force``, shared by ``build`` and ``run``."""
+    """``--jobs N``, ``--force`` and ``--scheduler``, shared by ``build`` and ``run``."""
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Render on a Dask cluster: tcp://HOST:PORT of its scheduler, or local-dask to start "
+        "two workers here (needs campaign[dask]; docs/distributed.md).",
+    )(func)
     func = click.option(
         "--force",
         is_flag=True,
@@ -188,6 +193,7 @@ def run(
     approve_as: str | None,
     jobs: int | None,
     force: bool,
+    scheduler: str | None,
 ) -> None:
     """The main job on the configured campaign: validate the cases, build every format, write
     the review gallery (and with --approve-as, approve what was built)."""
@@ -203,14 +209,14 @@ def run(
     paths = report.write_validation(out_dir, config.cases, loaded)
     click.echo(report.summary(config.cases, loaded), err=True)
     request = BuildRequest(
-        out_dir=out_dir, as_of=day, formats=default_formats(), force=force, jobs=jobs
+        out_dir, day, default_formats(), force=force, jobs=jobs, scheduler=scheduler
     )
     built = _run_build(loaded, config, request, quiet)
     for line in report.problem_lines(built.problems[len(loaded.problems) :]):
         click.echo(line)
     click.echo(report.build_summary(out_dir, loaded, built), err=True)
     click.echo(f"Validation report: {paths[0]}", err=True)
-    _write_gallery(out_dir)
+    click.echo(report.gallery_line(out_dir), err=True)
     for example in report.examples(built, out_dir):
         click.echo(f"Look at: {example}", err=True)
     if approve_as is not None:
@@ -222,9 +228,9 @@ def run(
 @click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
     required=True,
-    help="The build folder (DIR/<case_id>/<locale>/<format>.pdf and manifest.json).",
+    metavar="DIR|s3://BUCKET/PREFIX",
+    help="The build folder or S3 prefix (<case_id>/<locale>/<format>.pdf and manifest.json).",
 )
 @click.option(
     "--format",
@@ -244,40 +250,37 @@ def run(
 @as_of_option
 @set_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts and problems as JSON.")
 @build_options
 def build(
     cases: Path,
-    out: Path,
+    out: str,
     formats: tuple[str, ...],
     locales: tuple[str, ...],
     config_path: Path | None,
     as_of: dt.datetime | None,
     sets: tuple[str, ...],
     quiet: bool,
+    as_json: bool,
     jobs: int | None,
     force: bool,
+    scheduler: str | None,
 ) -> None:
     """Render posters, flyers, banners, social images and alert files for every publishable case."""
     config = _config(config_path)
-    chosen = _formats(formats)
+    chosen = chosen_formats(formats)
     _check_locales(locales)
     day = _as_of(as_of)
     loaded = intake(cases, config, IntakeOptions(day, _defaults(sets), persist_refs=True))
-    request = BuildRequest(
-        out_dir=out, as_of=day, formats=chosen, locales=locales, force=force, jobs=jobs
-    )
+    request = BuildRequest(out, day, chosen, locales, force=force, jobs=jobs, scheduler=scheduler)
     result = _run_build(loaded, config, request, quiet)
+    if as_json:
+        click.echo(report.build_json(result))
     for line in report.problem_lines(result.problems):
-        click.echo(line)
+        click.echo(line, err=as_json)
     click.echo(report.build_summary(out, loaded, result), err=True)
-    _write_gallery(out)
+    click.echo(report.gallery_line(out), err=True)
     sys.exit(1 if result.has_errors() else 0)
-
-
-def _write_gallery(out_dir: Path) -> None:
-    """The review gallery of the build just written (from its manifest on disk)."""
-    path = preview.write_gallery(out_dir, read_manifest(out_dir))
-    click.echo(f"Review gallery: {path}", err=True)
 
 
 @main.command()
@@ -304,12 +307,6 @@ def _approve(config: Config, out_dir: Path, by: str, case_ids: tuple[str, ...]) 
     click.echo(f"recorded in {state.path}", err=True)
 
 
-def _formats(formats: tuple[str, ...]) -> tuple[str, ...]:
-    for fmt in formats:
-        layout_for(fmt)
-    return formats or default_formats()
-
-
 def _check_locales(locales: tuple[str, ...]) -> None:
     for tag in locales:
         if not i18n.is_valid_tag(tag):
@@ -320,13 +317,20 @@ def _run_build(
     loaded: LoadResult, config: Config, request: BuildRequest, quiet: bool
 ) -> BuildReport:
     if quiet or not sys.stderr.isatty():
-        return render_build(loaded, config, request)
+        plain = None if quiet else PlainProgress(sys.stderr)
+        return render_build(loaded, config, request, plain)
+    rate = RateLabel()
     with click.progressbar(
-        length=1, label="Rendering", file=sys.stderr, show_pos=True, show_eta=True
+        length=1,
+        label="Rendering",
+        file=sys.stderr,
+        show_pos=True,
+        show_eta=True,
+        item_show_func=rate,
     ) as bar:
 
         def progress(done: int, total: int, job: Job) -> None:
-            bar.length = total
+            bar.length, rate.done = total, done
             bar.update(1)
 
         return render_build(loaded, config, request, progress)
@@ -334,11 +338,7 @@ def _run_build(
 
 def _print_problems(result: LoadResult, as_json: bool) -> None:
     if as_json:
-        click.echo(
-            json.dumps(
-                [problem.to_dict() for problem in result.problems], indent=2, ensure_ascii=False
-            )
-        )
+        click.echo(report.problems_json(result.problems))
         return
     for problem in result.problems:
         click.echo(report.problem_line(problem))

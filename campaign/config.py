@@ -44,6 +44,16 @@ class PrintSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where ``--out s3://bucket/prefix`` connects: secrets are only named by env var."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (None for built-in defaults)."""
 
@@ -65,6 +75,7 @@ class Config:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     photos: PhotoSettings = field(default_factory=PhotoSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     countries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
@@ -94,11 +105,18 @@ _FETCH_KEYS: dict[str, type] = {
 }
 _PHOTO_KEYS: dict[str, type] = {"max_megapixels": float, "min_dpi": int}
 _PRINT_KEYS: dict[str, type] = {"crop_marks": bool}
+_STORE_KEYS: dict[str, type] = {
+    "endpoint_url": str,
+    "region": str,
+    "access_key_env": str,
+    "secret_key_env": str,
+}
 _TABLES = {
     "campaign": _CAMPAIGN_KEYS,
     "fetch": _FETCH_KEYS,
     "photos": _PHOTO_KEYS,
     "print": _PRINT_KEYS,
+    "store": _STORE_KEYS,
     "countries": dict,
 }
 
@@ -131,6 +149,11 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
     fetch = _table(path, data, "fetch", _FETCH_KEYS)
     photos = _table(path, data, "photos", _PHOTO_KEYS)
     printing = _table(path, data, "print", _PRINT_KEYS)
+    store = _table(path, data, "store", _STORE_KEYS)
+    if not store.get("endpoint_url", "https://").startswith(("https://", "http://")):
+        raise ConfigError(f"{path}: store.endpoint_url must start with https:// or http://")
+    if ("access_key_env" in store) != ("secret_key_env" in store):
+        raise ConfigError(f"{path}: set both store.access_key_env and store.secret_key_env")
     countries = data.get("countries", {})
     if not isinstance(countries, dict):
         raise ConfigError(f"{path}: [countries] must be a table of country tables")
@@ -159,6 +182,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
         ),
         photos=PhotoSettings(**photos),
         print=PrintSettings(**printing),
+        store=StoreSettings(**store),
         countries={code.upper(): dict(table) for code, table in countries.items()},
     )
 

@@ -1,5 +1,6 @@
 """Where the build's work runs, behind the ``concurrent.futures.Executor`` interface: ``local``
-gives a process pool (fonts registered once per worker) or, for one job, the calling process."""
+gives a process pool (fonts registered once per worker) or, for one job, the calling process;
+``opened`` gives a Dask cluster instead when a scheduler is named (campaign/cluster.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from campaign import typeset
@@ -44,6 +46,20 @@ def local(jobs: int | None = None) -> Executor:
     if count == 1:
         return InlineExecutor()
     return ProcessPoolExecutor(max_workers=count, initializer=_start_worker)
+
+
+@contextmanager
+def opened(jobs: int | None, scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
+    """The executor a build runs on, and how many tasks to keep in flight: the Dask cluster
+    ``scheduler`` names (``jobs`` is then the cluster's business), else the local executor."""
+    if scheduler is not None:
+        from campaign import cluster  # imports Dask, an optional extra, only when asked for
+
+        with cluster.dask_executor(scheduler) as (executor, slots):
+            yield executor, 2 * slots
+        return
+    with local(jobs) as pool:
+        yield pool, 2 * workers(jobs)
 
 
 def stream(

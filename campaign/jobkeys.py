@@ -106,6 +106,12 @@ def cjk_font_digest() -> str:
     return digest(parts)
 
 
+def fonts_digest() -> str:
+    """The digest of every font file renders draw with (the shaped fonts and the CJK ones):
+    a worker recomputes it to check it has the coordinator's fonts."""
+    return digest([font_digest(), cjk_font_digest()])
+
+
 def _file_digest(path: Path) -> str:
     stat = path.stat()
     return _hashed(path, stat.st_size, stat.st_mtime_ns)
@@ -136,12 +142,14 @@ class Keys:
     """The job keys of one build: the inputs shared by every job are computed once."""
 
     def __init__(self, config: Config, as_of: dt.date) -> None:
+        fonts, cjk_fonts = font_digest(), cjk_font_digest()
+        self.fonts = digest([fonts, cjk_fonts])  # as :func:`fonts_digest` computes it
         self._shared = digest(
             {
                 "config": config_values(config),
                 "as_of": as_of,
-                "fonts": font_digest(),
-                "cjk_fonts": cjk_font_digest(),
+                "fonts": fonts,
+                "cjk_fonts": cjk_fonts,
             }
         )
         self._catalogs: dict[str, str] = {}
@@ -173,6 +181,10 @@ class Keys:
                 "engine": f"{__version__}|{ENGINE_VERSION}",
             }
         )
+
+    def catalog(self, locale: str) -> str:
+        """The digest of the catalogs ``locale`` is translated with in this build."""
+        return self._catalog(locale)
 
     def _catalog(self, locale: str) -> str:
         if locale not in self._catalogs:

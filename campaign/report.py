@@ -10,10 +10,13 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from campaign import preview
 from campaign.build import BuildReport
 from campaign.cases import LoadResult
+from campaign.manifest import read_manifest
 from campaign.models import Case
 from campaign.problems import Problem, Severity, count
+from campaign.store import is_remote
 
 
 def problem_line(problem: Problem) -> str:
@@ -54,7 +57,7 @@ def problem_lines(problems: Iterable[Problem], per_code: int = 5) -> list[str]:
     return lines
 
 
-def build_summary(out_dir: Path, loaded: LoadResult, built: BuildReport) -> str:
+def build_summary(out_dir: Path | str, loaded: LoadResult, built: BuildReport) -> str:
     """One line after a build: what was rendered, what was held back, where to look."""
     totals = count(built.problems)
     cases = len({rendition.case_id for rendition in built.renditions})
@@ -65,6 +68,31 @@ def build_summary(out_dir: Path, loaded: LoadResult, built: BuildReport) -> str:
         f"{loaded.records - len(loaded.cases)} rejected; {totals[Severity.ERROR]} errors, "
         f"{totals[Severity.WARNING]} warnings"
     )
+
+
+def build_json(built: BuildReport) -> str:
+    """``{"rendered", "skipped", "renditions", "problems"}`` of a build, for ``build --json``."""
+    data = {
+        "rendered": built.rendered,
+        "skipped": built.skipped,
+        "renditions": len(built.renditions),
+        "problems": [problem.to_dict() for problem in built.problems],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def problems_json(problems: Iterable[Problem]) -> str:
+    """The problems as a JSON list (``validate --json``)."""
+    return json.dumps([problem.to_dict() for problem in problems], indent=2, ensure_ascii=False)
+
+
+def gallery_line(out_dir: Path | str) -> str:
+    """Write the review gallery of a folder build (from its manifest) and say where it is; an
+    S3 build has none (the gallery links to local files)."""
+    if is_remote(out_dir):
+        return "Review gallery: not written for an S3 build (build into a folder to review)"
+    path = preview.write_gallery(Path(out_dir), read_manifest(Path(out_dir)))
+    return f"Review gallery: {path}"
 
 
 def examples(built: BuildReport, out_dir: Path, count: int = 3) -> list[Path]:

@@ -10,7 +10,15 @@ from importlib.metadata import entry_points
 from campaign.errors import UsageError
 from campaign.layouts.base import Layout, Output, RenderContext
 
-__all__ = ["Layout", "Output", "RenderContext", "all_formats", "default_formats", "layout_for"]
+__all__ = [
+    "Layout",
+    "Output",
+    "RenderContext",
+    "all_formats",
+    "chosen_formats",
+    "default_formats",
+    "layout_for",
+]
 
 BUILTIN: dict[str, str] = {
     "poster": "campaign.layouts.poster:PosterLayout",
@@ -45,6 +53,13 @@ def all_formats() -> tuple[str, ...]:
 def default_formats() -> tuple[str, ...]:
     """What ``campaign build`` renders without ``--format``: every print and screen format."""
     return all_formats()
+
+
+def chosen_formats(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats ``--format`` asks for (each checked), or the default ones for none."""
+    for fmt in formats:
+        layout_for(fmt)
+    return formats or default_formats()
 
 
 def layout_for(fmt: str) -> Layout:
