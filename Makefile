@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := examples/demo
 
-.PHONY: demo test setup system-deps lint typecheck check bench previews clean
+.PHONY: demo test setup system-deps lint typecheck check bench bench-build previews clean
 
 demo: setup
 	$(BIN)/python $(DEMO)/make_photos.py
@@ -37,6 +37,9 @@ check: lint typecheck test
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/posters.py
+
+bench-build: setup
+	$(BIN)/python bench/build.py
 
 previews: setup
 	$(BIN)/python scripts/make_previews.py
