@@ -14,9 +14,9 @@ def rate(done: int, elapsed: float) -> float:
 
 
 def line(done: int, total: int, elapsed: float) -> str:
-    """``rendered 120/399 (30 %), 14.2/s``."""
+    """``jobs done 120/399 (30 %), 14.2/s`` (rendered, or found unchanged and kept)."""
     percent = 100 * done // total if total else 100
-    return f"rendered {done}/{total} ({percent} %), {rate(done, elapsed):.1f}/s"
+    return f"jobs done {done}/{total} ({percent} %), {rate(done, elapsed):.1f}/s"
 
 
 class PlainProgress:

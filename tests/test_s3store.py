@@ -126,12 +126,12 @@ def test_plain_progress_lines_when_not_a_terminal_and_none_when_quiet(
     cases, config = _two_cases(demo_dir), demo_dir / "campaign.toml"
     shown = CliRunner().invoke(main, _args(cases, str(tmp_path / "a"), config))
     assert shown.exit_code == 0, shown.stderr
-    lines = [line for line in shown.stderr.splitlines() if line.startswith("rendered ")]
-    assert lines and lines[-1].startswith("rendered ") and "(100 %)" in lines[-1]
+    lines = [line for line in shown.stderr.splitlines() if line.startswith("jobs done ")]
+    assert lines and lines[-1].startswith("jobs done ") and "(100 %)" in lines[-1]
     assert lines[-1].endswith("/s")
     quiet = CliRunner().invoke(main, _args(cases, str(tmp_path / "b"), config, "--quiet"))
     assert quiet.exit_code == 0, quiet.stderr
-    assert not [line for line in quiet.stderr.splitlines() if line.startswith("rendered ")]
+    assert not [line for line in quiet.stderr.splitlines() if line.startswith("jobs done ")]
 
 
 def test_s3_locations_are_checked_and_keys_stay_under_the_prefix(
