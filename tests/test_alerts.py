@@ -50,7 +50,8 @@ def context(demo: tuple[Config, LoadResult], case: Case, *tags: str) -> alert_te
 
 def test_the_oasis_amber_example_validates() -> None:
     folder = standards()
-    assert folder is not None
+    if folder is None:
+        pytest.skip("shared/standards/cap-1.2 not found above the repository")
     valid((folder / "amber-alert-example.xml").read_bytes())
 
 
