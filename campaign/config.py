@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from campaign.audience import Audience, audience
 from campaign.errors import ConfigError
 
 DEFAULT_NAME = "campaign.toml"
@@ -77,6 +78,7 @@ class Config:
     print: PrintSettings = field(default_factory=PrintSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     countries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    audience: Audience = field(default_factory=Audience)  # lists, partners, vendors, [email]
 
 
 # key → (type, converter target); the single schema that docs/configuration.md documents.
@@ -118,6 +120,11 @@ _TABLES = {
     "print": _PRINT_KEYS,
     "store": _STORE_KEYS,
     "countries": dict,
+    "lists": dict,
+    "partners": dict,
+    "vendors": dict,
+    "email": dict,
+    "delivery": dict,
 }
 
 
@@ -184,6 +191,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
         print=PrintSettings(**printing),
         store=StoreSettings(**store),
         countries={code.upper(): dict(table) for code, table in countries.items()},
+        audience=audience(path, data, base),
     )
 
 

@@ -24,8 +24,11 @@ def case_ref(case_id: str, secret: bytes) -> str:
     return "".join(chars[:4]) + "-" + "".join(chars[4:])
 
 
-def ref_secret(env_name: str, state_dir: Path, create: bool) -> bytes:
-    """The campaign secret: from the named environment variable, else the state folder's key file.
+def ref_secret(
+    env_name: str, state_dir: Path, create: bool, file_name: str = SECRET_FILE
+) -> bytes:
+    """A campaign secret: from the named environment variable, else the state folder's key file
+    (``file_name``: the case_ref key by default; the unsubscribe-token key is another).
 
     With ``create`` a missing key file is made (random, mode 0600); without it a throwaway secret
     is returned (for commands such as ``validate`` that print no references).
@@ -33,7 +36,7 @@ def ref_secret(env_name: str, state_dir: Path, create: bool) -> bytes:
     from_env = os.environ.get(env_name, "")
     if from_env:
         return from_env.encode("utf-8")
-    key_file = state_dir / SECRET_FILE
+    key_file = state_dir / file_name
     if key_file.is_file():
         return key_file.read_bytes().strip()
     if not create:

@@ -1,0 +1,138 @@
+"""The channel contract every way of delivering follows (after django-anymail's backends):
+``from_config`` checks settings without I/O; ``open``/``close`` hold one connection per run;
+``send`` runs three fixed steps — ``build_payload`` (pure) → ``transmit`` (the only I/O, where
+library errors become :class:`ChannelError`) → ``parse_result`` — and returns a
+:class:`Receipt`, never a bare bool."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, Self
+
+from campaign.channels.settings import ChannelSettings
+from campaign.clock import Clock
+from campaign.errors import CampaignError
+
+
+class Outcome(enum.StrEnum):
+    """What a channel knows after one attempt."""
+
+    ACCEPTED = "accepted"  # the receiver took it (SMTP 250, HTTP 2xx, an S3 version id)
+    UNKNOWN = "unknown"  # it may or may not have arrived (reply lost after SMTP ".")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One delivery as a channel gets it: the idempotency ``key`` (Message-ID, webhook-id, object
+    name), the address, and the exact bytes — the same on every retry."""
+
+    key: str
+    recipient: str  # an e-mail address, or the partner/vendor name
+    data: bytes
+    sender: str = ""  # the envelope sender for mail
+    kind: str = "email"  # email | pack | event
+    files: tuple[tuple[str, bytes], ...] = ()  # (relative name, bytes) of a pack
+    case_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What one attempt did: the outcome, the receiver's own id or reply, and a readable detail."""
+
+    outcome: Outcome
+    remote_id: str | None = None
+    detail: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelError(CampaignError):
+    """One attempt failed. ``retryable``: try again later (4xx, a dropped connection);
+    otherwise permanent (5xx, a refused address), and the address is suppressed when
+    ``suppress`` is set. ``unknown_outcome``: it may have arrived anyway (retry with the same
+    key, flag the row ``possible_duplicate``). ``retry_after``: seconds the receiver asked for."""
+
+    exit_code = 4
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        unknown_outcome: bool = False,
+        suppress: bool = False,
+        retry_after: float | None = None,
+        response: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.unknown_outcome = unknown_outcome
+        self.suppress = suppress
+        self.retry_after = retry_after
+        self.response = response
+
+
+class Channel(Protocol):
+    """What the send loop calls. ``send`` may raise :class:`ChannelError` only."""
+
+    scheme: ClassVar[str]
+    settings: ChannelSettings
+
+    @classmethod
+    def from_config(cls, settings: ChannelSettings, clock: Clock) -> Self: ...
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def send(self, item: Outgoing) -> Receipt: ...
+
+    def describe(self) -> str:
+        """Where this channel sends, for dry runs and reports (never a secret)."""
+        ...
+
+
+class BaseChannel:
+    """The fixed pipeline; subclasses give ``transmit`` and may override the other two steps."""
+
+    scheme: ClassVar[str] = ""
+
+    def __init__(self, settings: ChannelSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    @classmethod
+    def from_config(cls, settings: ChannelSettings, clock: Clock) -> Self:
+        return cls(settings, clock)
+
+    def open(self) -> None:
+        """Connect (or do nothing when connections are made lazily)."""
+
+    def close(self) -> None:
+        """Let go of the connection; safe to call twice."""
+
+    def describe(self) -> str:
+        return self.settings.url
+
+    def send(self, item: Outgoing) -> Receipt:
+        payload = self.build_payload(item)
+        try:
+            result = self.transmit(item, payload)
+        except ChannelError:
+            raise
+        except Exception as err:  # the one place where library errors become ours
+            raise ChannelError(
+                f"{self.scheme}: {type(err).__name__}: {err}", retryable=True
+            ) from err
+        return self.parse_result(item, result)
+
+    def build_payload(self, item: Outgoing) -> Any:
+        return item.data
+
+    def transmit(self, item: Outgoing, payload: Any) -> Any:
+        raise NotImplementedError
+
+    def parse_result(self, item: Outgoing, result: Any) -> Receipt:
+        if isinstance(result, Receipt):
+            return result
+        return Receipt(Outcome.ACCEPTED, str(result) if result is not None else None)
