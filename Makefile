@@ -9,7 +9,7 @@ DEMO   := examples/demo
 
 demo: setup
 	$(BIN)/python $(DEMO)/make_photos.py
-	$(BIN)/campaign run --config $(DEMO)/campaign.toml
+	$(BIN)/campaign run --config $(DEMO)/campaign.toml --approve-as "Demo reviewer (fictional)"
 
 test: setup
 	@bash scripts/system-deps.sh --tests
@@ -46,4 +46,4 @@ previews: setup
 	$(BIN)/python scripts/banner_sheet.py
 
 clean:
-	rm -rf $(VENV) $(DEMO)/out $(DEMO)/.campaign .pytest_cache
+	rm -rf $(VENV) $(DEMO)/out $(DEMO)/outbox $(DEMO)/.campaign .pytest_cache

@@ -153,8 +153,9 @@ class EmailSettings:
     sender: str = "Example Missing Children Network (fictional) <appeals@example.org>"
     reply_to: str | None = None
     banner: str = "banner-300x250"  # the format shown inline for each case (JPEG or PNG)
-    poster: str = "link"  # attach | link | none: the screen poster
+    poster: str = "attach"  # attach | link | none: the screen poster
     poster_format: str = "poster-a4-screen"
+    poster_url: str | None = None  # with poster = "link": https template with {ref}, {locale}
     templates: Path | None = None  # staff overrides (run in Jinja's SandboxedEnvironment)
     unsubscribe_url: str = "https://example.org/unsubscribe?token={token}"
     unsubscribe_mailto: str | None = None
@@ -281,7 +282,7 @@ def _email(path: Path, t: Any, base: Path) -> EmailSettings:
     if not isinstance(t, dict):
         raise ValueError("[email] must be a table")
     known = {
-        "from", "reply_to", "banner", "poster", "poster_format", "templates",
+        "from", "reply_to", "banner", "poster", "poster_format", "poster_url", "templates",
         "unsubscribe_url", "unsubscribe_mailto", "unsubscribe_secret_env", "dkim",
     }  # fmt: skip
     _keys("email", t, known)
@@ -289,6 +290,14 @@ def _email(path: Path, t: Any, base: Path) -> EmailSettings:
     poster = t.get("poster", defaults.poster)
     if poster not in ("attach", "link", "none"):
         raise ValueError(f"email.poster must be attach, link or none, got {poster!r}")
+    poster_url = t.get("poster_url")
+    if poster == "link" and not (
+        isinstance(poster_url, str) and poster_url.startswith("https://") and "{ref}" in poster_url
+    ):
+        raise ValueError(
+            'email.poster = "link" needs email.poster_url, an https:// address with {ref} '
+            "(and optionally {locale}) where the screen posters are published"
+        )
     url = t.get("unsubscribe_url", defaults.unsubscribe_url)
     if not (isinstance(url, str) and url.startswith("https://") and "{token}" in url):
         raise ValueError("email.unsubscribe_url must start with https:// and contain {token}")
@@ -298,6 +307,7 @@ def _email(path: Path, t: Any, base: Path) -> EmailSettings:
         banner=str(t.get("banner", defaults.banner)),
         poster=poster,
         poster_format=str(t.get("poster_format", defaults.poster_format)),
+        poster_url=poster_url,
         templates=base / t["templates"] if "templates" in t else None,
         unsubscribe_url=url,
         unsubscribe_mailto=(

@@ -39,6 +39,7 @@ class BuildReport:
     jobs: int = 0
     rendered: int = 0  # files rendered by this build
     skipped: int = 0  # files kept from the previous build (unchanged key, intact file)
+    cases: list[dict[str, Any]] = field(default_factory=list)  # where each case was last seen
 
     def has_errors(self) -> bool:
         return any(problem.severity is Severity.ERROR for problem in self.problems)
@@ -64,6 +65,10 @@ def build(
     cases = {case.case_id: case for case in loaded.publishable}
     jobs = list(plan(cases.values(), request.formats, countries, request.locales))
     report = BuildReport(problems=list(loaded.problems), jobs=len(jobs))
+    locales: dict[str, dict[str, None]] = {}
+    for job in jobs:
+        locales.setdefault(job.case_id, {})[job.locale] = None
+    report.cases = [case_entry(case, locales.get(case.case_id, {})) for case in cases.values()]
     spec = locate(request.out_dir, config.store)
     store = open_store(spec)
     planner = _CasePlanner(config, request, spec, countries)
@@ -79,6 +84,23 @@ def build(
     report.problems.extend(unreviewed_locales(jobs, config))
     write_manifest(store, request.as_of, report)  # last: it names only files already stored
     return report
+
+
+def case_entry(case: Case, locales: Iterable[str]) -> dict[str, Any]:
+    """The manifest's record of a built case, for targeting recipients: its country, region and
+    last-seen point (to about 100 m), and the languages it was rendered in."""
+    entry: dict[str, Any] = {
+        "case_id": case.case_id,
+        "case_ref": case.case_ref,
+        "country": case.missing_country,
+        "publicity": case.publicity.value,  # restricted: print and partners only, never e-mail
+    }
+    if case.missing_region_code:
+        entry["region"] = case.missing_region_code
+    if case.lat is not None and case.lon is not None:
+        entry["lat"], entry["lon"] = round(case.lat, 3), round(case.lon, 3)
+    entry["locales"] = list(locales)
+    return entry
 
 
 def unreviewed_locales(jobs: Sequence[Job], config: Config) -> list[Problem]:
@@ -216,6 +238,7 @@ def manifest_data(as_of: dt.date, report: BuildReport) -> dict[str, Any]:
         "version": 1,
         "as_of": as_of.isoformat(),
         "renditions": renditions,
+        "cases": sorted(report.cases, key=lambda item: str(item["case_id"])),
         "problems": [problem.to_dict() for problem in report.problems],
     }
 

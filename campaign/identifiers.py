@@ -24,9 +24,7 @@ def case_ref(case_id: str, secret: bytes) -> str:
     return "".join(chars[:4]) + "-" + "".join(chars[4:])
 
 
-def ref_secret(
-    env_name: str, state_dir: Path, create: bool, file_name: str = SECRET_FILE
-) -> bytes:
+def ref_secret(env_name: str, state_dir: Path, create: bool, file_name: str = SECRET_FILE) -> bytes:
     """A campaign secret: from the named environment variable, else the state folder's key file
     (``file_name``: the case_ref key by default; the unsubscribe-token key is another).
 

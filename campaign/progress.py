@@ -13,17 +13,22 @@ def rate(done: int, elapsed: float) -> float:
     return done / elapsed if elapsed > 0 else 0.0
 
 
-def line(done: int, total: int, elapsed: float) -> str:
+def line(done: int, total: int, elapsed: float, noun: str = "jobs done") -> str:
     """``jobs done 120/399 (30 %), 14.2/s`` (rendered, or found unchanged and kept)."""
     percent = 100 * done // total if total else 100
-    return f"jobs done {done}/{total} ({percent} %), {rate(done, elapsed):.1f}/s"
+    return f"{noun} {done}/{total} ({percent} %), {rate(done, elapsed):.1f}/s"
 
 
 class PlainProgress:
     """Writes a progress line to ``stream`` at each 10 % step or every 100 jobs, and at the end."""
 
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
-        self._stream, self._clock = stream, clock
+    def __init__(
+        self,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        noun: str = "jobs done",
+    ) -> None:
+        self._stream, self._clock, self._noun = stream, clock, noun
         self._start = clock()
         self._step = (-1, -1)
 
@@ -32,7 +37,7 @@ class PlainProgress:
         if step == self._step:
             return
         self._step = step
-        self._stream.write(line(done, total, self._clock() - self._start) + "\n")
+        self._stream.write(line(done, total, self._clock() - self._start, self._noun) + "\n")
         self._stream.flush()
 
 

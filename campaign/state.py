@@ -5,10 +5,11 @@ SQLite in WAL mode with ``synchronous=FULL`` (a committed change survives a powe
 own transaction. Every change is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so two
 processes on one database never interleave half-changes.
 
-It holds the ``publications`` table (what was published where, for a later ``Cancel``) and the
-``approvals`` table (which rendition digests a person approved); the ledger and resolutions join
-them here. It stores only the opaque ``case_ref`` —
-never a name, a ``case_id`` or any private field.
+It holds the ``publications`` table (what was published where, for a later ``Cancel``), the
+``approvals`` table (which rendition digests a person approved), the delivery ledger
+(``campaign.ledger``: deliveries, their items and events, suppressions) and resolutions. Of a
+case it stores only the opaque ``case_ref`` — never a name, a ``case_id`` or any private field;
+of a recipient, the address (and display name) the ledger needs to send and to withdraw.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from campaign.config import Config
 from campaign.errors import ConfigError
@@ -55,6 +57,61 @@ MIGRATIONS: tuple[str, ...] = (
         approved_by TEXT NOT NULL,
         approved_at TEXT NOT NULL,       -- ISO 8601 with an explicit offset
         UNIQUE (case_ref, locale, format, sha256)
+    );
+    """,
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,        -- idempotency key: Message-ID, webhook-id, object name
+        channel TEXT NOT NULL,           -- the config table that sends it: 'lists.weekly'
+        kind TEXT NOT NULL,              -- email | pack | notice
+        recipient TEXT NOT NULL,         -- an e-mail address, or a partner or vendor name
+        recipient_name TEXT NOT NULL DEFAULT '',
+        locale TEXT NOT NULL,            -- BCP 47: the language of the message
+        build_dir TEXT NOT NULL,         -- the build folder the items' files are in
+        status TEXT NOT NULL,            -- see campaign.ledger.Status
+        priority INTEGER NOT NULL DEFAULT 10,  -- lower goes first (withdrawals jump the queue)
+        attempts INTEGER NOT NULL DEFAULT 0,
+        uncertain INTEGER NOT NULL DEFAULT 0,  -- an attempt's outcome is unknown: it may be there
+        created REAL NOT NULL,           -- Unix time (UTC seconds), here and below
+        first_attempt REAL,
+        next_attempt REAL NOT NULL,
+        lease_until REAL,
+        claimed_by TEXT,
+        updated REAL NOT NULL,
+        remote_id TEXT,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX deliveries_due ON deliveries (status, priority, next_attempt);
+    CREATE INDEX deliveries_by_recipient ON deliveries (recipient, kind);
+    CREATE TABLE delivery_items (
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+        case_ref TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        format TEXT NOT NULL,
+        path TEXT NOT NULL,              -- relative to the delivery's build_dir
+        sha256 TEXT NOT NULL,            -- the rendition version this delivery carries
+        PRIMARY KEY (delivery_id, case_ref, format)
+    );
+    CREATE INDEX delivery_items_by_case ON delivery_items (case_ref);
+    CREATE TABLE delivery_events (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+        at REAL NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX delivery_events_by_delivery ON delivery_events (delivery_id);
+    CREATE TABLE suppressions (
+        address TEXT PRIMARY KEY,        -- normalised e-mail address, or 'partner:NAME'
+        reason TEXT NOT NULL,            -- bounce, complaint, unsubscribe, manual
+        source TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE TABLE resolutions (
+        case_ref TEXT PRIMARY KEY,
+        resolved_at REAL NOT NULL,
+        reopened_at REAL                 -- set by an explicit re-open; NULL while resolved
     );
     """,
 )
@@ -111,6 +168,10 @@ class State:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query (outside any transaction: a consistent WAL snapshot)."""
+        return list(self._db.execute(sql, params))
 
     def schema_version(self) -> int:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()

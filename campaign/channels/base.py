@@ -50,7 +50,9 @@ class ChannelError(CampaignError):
     """One attempt failed. ``retryable``: try again later (4xx, a dropped connection);
     otherwise permanent (5xx, a refused address), and the address is suppressed when
     ``suppress`` is set. ``unknown_outcome``: it may have arrived anyway (retry with the same
-    key, flag the row ``possible_duplicate``). ``retry_after``: seconds the receiver asked for."""
+    key, flag the row ``possible_duplicate``). ``retry_after``: seconds the receiver asked for.
+    ``halt``: this channel cannot work in this run (auth refused, certificate not verified,
+    server unreachable or hung): stop using it now; the rows stay deferred."""
 
     exit_code = 4
 
@@ -63,6 +65,7 @@ class ChannelError(CampaignError):
         suppress: bool = False,
         retry_after: float | None = None,
         response: str | None = None,
+        halt: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
@@ -70,6 +73,7 @@ class ChannelError(CampaignError):
         self.suppress = suppress
         self.retry_after = retry_after
         self.response = response
+        self.halt = halt
 
 
 class Channel(Protocol):

@@ -73,6 +73,7 @@ class ChannelSettings:
     timeout_s: float = 30.0
     retry: RetrySettings = field(default_factory=RetrySettings)
     options: Mapping[str, Any] = field(default_factory=dict)
+    base_dir: Path | None = None  # the config file's folder (outbox:DIR is relative to it)
 
     @property
     def scheme(self) -> str:
@@ -157,6 +158,7 @@ def channel_settings(where: str, table: Any, base_dir: Path) -> ChannelSettings:
             jitter=retry.get("jitter", defaults.jitter),
         ),
         options={key: table[key] for key in extra if key in table},
+        base_dir=base_dir,
     )
 
 

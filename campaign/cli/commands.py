@@ -1,24 +1,31 @@
-"""The command line. The only module that imports click, and the one place where errors become
-messages and exit codes (0 ok, 1 input errors, 2 usage, 3 configuration, 4 delivery incomplete,
-5 needs a person)."""
+"""The commands that check, build, approve and alert: validate, refs, run, build, approve,
+alert."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from campaign import __version__, i18n, report
+from campaign import i18n, report
 from campaign.approval import approve_build
 from campaign.build import BuildReport, BuildRequest
 from campaign.build import build as render_build
 from campaign.cases import LoadResult
-from campaign.config import Config, find_config, load_config
-from campaign.errors import CampaignError, ConfigError
+from campaign.cli.delivery import dry_run_option, send_step
+from campaign.cli.options import (
+    as_of_date,
+    as_of_option,
+    build_options,
+    config_from,
+    config_option,
+    set_defaults,
+    set_option,
+)
+from campaign.config import Config
+from campaign.errors import ConfigError
 from campaign.intake import IntakeOptions, intake
 from campaign.layouts import alerts, chosen_formats, default_formats
 from campaign.layouts.alert_text import AlertContext, alert_context
@@ -28,95 +35,8 @@ from campaign.progress import PlainProgress, RateLabel
 from campaign.publish import alert_case, publish_cap
 from campaign.state import open_state
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-class CampaignGroup(click.Group):
-    """Turns the engine's typed errors into one-line messages and their exit codes."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CampaignError as err:
-            click.echo(f"campaign: {err}", err=True)
-            sys.exit(err.exit_code)
-
-
-def config_option(func: F) -> F:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="Configuration file (default: ./campaign.toml when present, else built-in defaults).",
-    )(func)
-
-
-def as_of_option(func: F) -> F:
-    return click.option(
-        "--as-of",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
-        default=None,
-        help="The date to check and render as (YYYY-MM-DD; default today).",
-    )(func)
-
-
-def set_option(func: F) -> F:
-    return click.option(
-        "--set",
-        "sets",
-        multiple=True,
-        metavar="FIELD=VALUE",
-        help="A value for FIELD where a record lacks it (e.g. PFIF imports: --set "
-        "missing_country=MX). Repeatable.",
-    )(func)
-
-
-def build_options(func: F) -> F:
-    """``--jobs N``, ``--force`` and ``--scheduler``, shared by ``build`` and ``run``."""
-    func = click.option(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Render on a Dask cluster: tcp://HOST:PORT of its scheduler, or local-dask to start "
-        "two workers here (needs campaign[dask]; docs/distributed.md).",
-    )(func)
-    func = click.option(
-        "--force",
-        is_flag=True,
-        help="Render every job, even those the previous build in the folder already made.",
-    )(func)
-    return click.option(
-        "--jobs",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Worker processes (default: every core; 1 renders in this process).",
-    )(func)
-
-
-def _config(path: Path | None) -> Config:
-    return load_config(find_config(path))
-
-
-def _as_of(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
-
-
-def _defaults(sets: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in sets:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise click.UsageError(f"--set expects FIELD=VALUE, got '{item}'")
-        out[name.strip()] = value
-    return out
-
-
-@click.group(cls=CampaignGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="campaign")
-def main() -> None:
-    """Turn missing-child case records into localized appeals, deliver them, withdraw them."""
-
-
-@main.command()
+@click.command()
 @click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
 @config_option
 @as_of_option
@@ -130,14 +50,14 @@ def validate(
     as_json: bool,
 ) -> None:
     """Check a cases file (CSV, JSON, JSON Lines or PFIF XML) and report every problem."""
-    config = _config(config_path)
-    result = intake(cases, config, IntakeOptions(_as_of(as_of), _defaults(sets)))
+    config = config_from(config_path)
+    result = intake(cases, config, IntakeOptions(as_of_date(as_of), set_defaults(sets)))
     _print_problems(result, as_json)
     click.echo(report.summary(cases, result), err=True)
     sys.exit(1 if result.has_errors() else 0)
 
 
-@main.command()
+@click.command()
 @click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
 @config_option
 @as_of_option
@@ -156,8 +76,10 @@ def refs(
     out: Path | None,
 ) -> None:
     """Export the case_ref → case_id map of the accepted cases (CSV) for your website."""
-    config = _config(config_path)
-    options = IntakeOptions(_as_of(as_of), _defaults(sets), persist_refs=True, check_photos=False)
+    config = config_from(config_path)
+    options = IntakeOptions(
+        as_of_date(as_of), set_defaults(sets), persist_refs=True, check_photos=False
+    )
     result = intake(cases, config, options)
     text = report.refs_csv(result.cases)
     if out is None:
@@ -168,7 +90,7 @@ def refs(
     sys.exit(1 if result.has_errors() else 0)
 
 
-@main.command()
+@click.command()
 @config_option
 @as_of_option
 @click.option(
@@ -184,6 +106,7 @@ def refs(
     default=None,
     help="Approve every rendition of this run in NAME's name (unattended runs, the demo).",
 )
+@dry_run_option
 @build_options
 def run(
     config_path: Path | None,
@@ -191,19 +114,22 @@ def run(
     out: Path | None,
     quiet: bool,
     approve_as: str | None,
+    dry_run: bool,
     jobs: int | None,
     force: bool,
     scheduler: str | None,
 ) -> None:
     """The main job on the configured campaign: validate the cases, build every format, write
-    the review gallery (and with --approve-as, approve what was built)."""
-    config = _config(config_path)
+    the review gallery (with --approve-as, approve what was built), then send the approved
+    renditions to the configured recipients. Exit 4 when deliveries failed or wait for a retry,
+    else 1 when some cases had errors."""
+    config = config_from(config_path)
     if config.cases is None:
         raise ConfigError(
             f"{config.source or 'built-in defaults'}: set campaign.cases to the cases file to run"
         )
     out_dir = out or config.base_dir / "out"
-    day = _as_of(as_of)
+    day = as_of_date(as_of)
     loaded = intake(config.cases, config, IntakeOptions(day, {}, persist_refs=True))
     _print_problems(loaded, as_json=False)
     paths = report.write_validation(out_dir, config.cases, loaded)
@@ -221,10 +147,11 @@ def run(
         click.echo(f"Look at: {example}", err=True)
     if approve_as is not None:
         _approve(config, out_dir, approve_as, ())
-    sys.exit(1 if built.has_errors() else 0)
+    sent = send_step(config, out_dir, day, dry_run, quiet)
+    sys.exit(sent or (1 if built.has_errors() else 0))
 
 
-@main.command()
+@click.command()
 @click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--out",
@@ -267,11 +194,11 @@ def build(
     scheduler: str | None,
 ) -> None:
     """Render posters, flyers, banners, social images and alert files for every publishable case."""
-    config = _config(config_path)
+    config = config_from(config_path)
     chosen = chosen_formats(formats)
     _check_locales(locales)
-    day = _as_of(as_of)
-    loaded = intake(cases, config, IntakeOptions(day, _defaults(sets), persist_refs=True))
+    day = as_of_date(as_of)
+    loaded = intake(cases, config, IntakeOptions(day, set_defaults(sets), persist_refs=True))
     request = BuildRequest(out, day, chosen, locales, force=force, jobs=jobs, scheduler=scheduler)
     result = _run_build(loaded, config, request, quiet)
     if as_json:
@@ -283,7 +210,7 @@ def build(
     sys.exit(1 if result.has_errors() else 0)
 
 
-@main.command()
+@click.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
 @click.option("--by", "by", required=True, metavar="NAME", help="Who approves (recorded).")
 @click.option(
@@ -297,12 +224,15 @@ def build(
 def approve(out_dir: Path, by: str, case_ids: tuple[str, ...], config_path: Path | None) -> None:
     """Record in the state database that NAME reviewed and approved the renditions of the build
     in DIR (their sha256 digests from DIR/manifest.json). Approving again changes nothing."""
-    _approve(_config(config_path), out_dir, by, case_ids)
+    _approve(config_from(config_path), out_dir, by, case_ids)
 
 
 def _approve(config: Config, out_dir: Path, by: str, case_ids: tuple[str, ...]) -> None:
     with open_state(config) as state:
-        done = approve_build(state, out_dir, by, dt.datetime.now(dt.UTC), case_ids)
+        now = dt.datetime.now(dt.UTC)
+        done = approve_build(
+            state, out_dir, by, now, case_ids, config.allow_unreviewed_locales
+        )
     click.echo(done.text())
     click.echo(f"recorded in {state.path}", err=True)
 
@@ -344,7 +274,7 @@ def _print_problems(result: LoadResult, as_json: bool) -> None:
         click.echo(report.problem_line(problem))
 
 
-@main.command()
+@click.command()
 @click.argument("cases", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("case_id")
 @click.option(
@@ -376,10 +306,10 @@ def alert(
 ) -> None:
     """Print the alert of one case: its CAP message (an Alert, an Update, or for a resolved case
     the Cancel), or its WEA, SMS or social texts."""
-    config = _config(config_path)
+    config = config_from(config_path)
     _check_locales(locales)
-    day = _as_of(as_of)
-    options = IntakeOptions(day, _defaults(sets), persist_refs=True, check_photos=False)
+    day = as_of_date(as_of)
+    options = IntakeOptions(day, set_defaults(sets), persist_refs=True, check_photos=False)
     case = alert_case(intake(cases, config, options), case_id, fmt)
     ctx = alert_context(case, config, day, locales)
     if fmt == "cap":
@@ -395,3 +325,6 @@ def _publish_cap(case: Case, ctx: AlertContext, config: Config) -> None:
     item = done.publication
     how = "recorded in" if done.recorded else "already in"
     click.echo(f"{item.msg_type} {item.identifier} {how} {state.path}", err=True)
+
+
+COMMANDS = (validate, refs, run, build, approve, alert)

@@ -1,0 +1,76 @@
+"""``outbox:DIR`` — the embedded channel: nothing leaves the machine. E-mail goes into a Maildir
+(``DIR/new/<key>.eml``, real RFC 5322 files any mail client or parser opens), packs into
+``DIR/packs/<recipient>/<key>/``. Files are written under ``tmp/`` and renamed into place, and
+named by the idempotency key, so a retry replaces a file with the same bytes instead of adding a
+second copy. ``DIR`` is relative to the config file."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing, Receipt
+from campaign.errors import ConfigError
+
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class OutboxChannel(BaseChannel):
+    scheme = "outbox"
+
+    @property
+    def root(self) -> Path:
+        place = self.settings.url.partition(":")[2].removeprefix("//") or "outbox"
+        base = self.settings.base_dir or Path.cwd()
+        return (base / place).resolve()
+
+    def describe(self) -> str:
+        return f"outbox:{self.root}"
+
+    def open(self) -> None:
+        for part in ("tmp", "new", "cur"):
+            try:
+                (self.root / part).mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as err:
+                raise ChannelError(
+                    f"outbox {self.root}: cannot create the folder: {err.strerror}",
+                    retryable=True,
+                    halt=True,
+                ) from None
+
+    def transmit(self, item: Outgoing, payload: object) -> Receipt:
+        if not _SAFE.fullmatch(item.key):
+            raise ConfigError(f"outbox: unsafe delivery key {item.key!r}")
+        if item.kind == "email":
+            target = self.root / "new" / f"{item.key}.eml"
+            _place(self.root / "tmp" / f"{item.key}.eml", target, item.data)
+            return Receipt(Outcome.ACCEPTED, target.name, f"written to {target}")
+        folder = self.root / "packs" / _name(item.recipient) / item.key
+        for name, data in item.files:
+            target = (folder / name).resolve()
+            if not target.is_relative_to(folder.resolve()):
+                raise ChannelError(f"outbox: a pack file name leaves its folder: {name!r}",
+                                   retryable=False)  # fmt: skip
+            _place(self.root / "tmp" / f"{item.key}.{os.getpid()}.part", target, data)
+        if item.data:
+            _place(self.root / "tmp" / f"{item.key}.part", folder / "message", item.data)
+        return Receipt(Outcome.ACCEPTED, item.key, f"written to {folder}")
+
+
+def _name(recipient: str) -> str:
+    if not _SAFE.fullmatch(recipient):
+        raise ChannelError(f"outbox: unsafe recipient name {recipient!r}", retryable=False)
+    return recipient
+
+
+def _place(temporary: Path, target: Path, data: bytes) -> None:
+    """Write ``data`` to ``temporary``, flush it to disk, then rename it to ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, target)

@@ -1,0 +1,276 @@
+"""The send loop: claim a due delivery → check it may still go → build its bytes → the channel
+sends → commit the outcome. Retries wait for their turn (backoff with full jitter from the
+channel's schedule); a channel that cannot work in this run (refused login, unverifiable
+certificate, a hung server) is stopped and its rows stay deferred for the next run.
+
+Right before every external call the loop re-checks that no case in the delivery was resolved,
+that the address is not suppressed, and that every file is still the approved version."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import random
+import secrets
+import socket
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from campaign.audience import DeliverySettings
+from campaign.batch import Batch, Build, plan_batch, preview_delivery
+from campaign.channels import Channel, ChannelError, Outgoing, make_channel
+from campaign.channels.settings import ChannelSettings
+from campaign.clock import Clock
+from campaign.config import Config
+from campaign.errors import CampaignError
+from campaign.ledger import Delivery, Ledger, Status
+from campaign.packs import EmailDigest, StaleDelivery, email_digest
+from campaign.suppression import normalised_address
+
+Payload = Callable[[Delivery], Outgoing]
+Progress = Callable[[int, int, Delivery, Status], None]
+
+
+@dataclass
+class SendReport:
+    """What one run of the loop did."""
+
+    outcomes: Counter[Status] = field(default_factory=Counter)
+    halted: dict[str, str] = field(default_factory=dict)  # channel table → why it stopped
+    left: int = 0  # deliveries still open (deferred or not yet due) when the loop ended
+
+    @property
+    def attempted(self) -> int:
+        return sum(self.outcomes.values())
+
+    def incomplete(self) -> bool:
+        """Whether anything is left to do or failed (exit code 4)."""
+        bad = {Status.FAILED, Status.EXPIRED, Status.DEFERRED}
+        return self.left > 0 or bool(self.halted) or any(self.outcomes[s] for s in bad)
+
+
+def channel_tables(config: Config) -> dict[str, ChannelSettings]:
+    """Every configured channel table by its name (``lists.weekly``, ``partners.ngo-mx``)."""
+    found = {f"lists.{item.name}": item.channel for item in config.audience.lists}
+    found |= {f"partners.{item.name}": item.channel for item in config.audience.partners}
+    found |= {f"vendors.{item.name}": item.channel for item in config.audience.vendors}
+    return found
+
+
+def worker_name() -> str:
+    """This engine's name in the ledger: host, process and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Payloads:
+    """Turns a recorded delivery into the bytes its channel sends (the same on every retry)."""
+
+    def __init__(self, config: Config, compose: Callable[..., bytes]) -> None:
+        self.config = config
+        self.compose = compose
+        self._builds: dict[str, Build] = {}
+
+    def __call__(self, delivery: Delivery) -> Outgoing:
+        build = self._build(delivery.build_dir)
+        if delivery.kind != "email":
+            raise StaleDelivery(f"no payload for '{delivery.kind}' deliveries")
+        digest = email_digest(delivery, build, self.config)
+        sender = self.config.audience.email.sender_address
+        data = self.compose(digest)
+        return Outgoing(delivery.key, delivery.recipient, data, sender, "email",
+                        case_refs=delivery.case_refs)  # fmt: skip
+
+    def _build(self, build_dir: str) -> Build:
+        if build_dir not in self._builds:
+            try:
+                self._builds[build_dir] = Build.read(Path(build_dir))
+            except CampaignError as err:
+                raise StaleDelivery(str(err)) from None
+        return self._builds[build_dir]
+
+
+class Loop:
+    """One engine's pass over the ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        channels: Mapping[str, Channel],
+        payload: Payload,
+        settings: DeliverySettings,
+        clock: Clock,
+    ) -> None:
+        self.ledger = ledger
+        self.channels = channels
+        self.payload = payload
+        self.settings = settings
+        self.clock = clock
+        self.rng = random.Random(settings.seed)  # noqa: S311 (jitter, not secrets)
+        self.worker = worker_name()
+        self.report = SendReport()
+        self._opened: set[str] = set()
+
+    def run(self, wait_s: float = 0.0, progress: Progress | None = None) -> SendReport:
+        """Send every due delivery; with ``wait_s``, also wait (on the clock) for retries that
+        come due within that many seconds."""
+        deadline = self.clock.now().timestamp() + wait_s
+        total = self._open_count()
+        try:
+            while True:
+                live = [name for name in self.channels if name not in self.report.halted]
+                delivery = self.ledger.claim(self.worker, live, self.settings.lease_s)
+                if delivery is None:
+                    due = self.ledger.next_due(live)
+                    now = self.clock.now().timestamp()
+                    if due is None or due > deadline:
+                        break
+                    self.clock.sleep(max(0.0, due - now))
+                    continue
+                status = self.attempt(delivery)
+                self.report.outcomes[status] += 1
+                if progress is not None:
+                    progress(self.report.attempted, max(total, self.report.attempted),
+                             delivery, status)  # fmt: skip
+        finally:
+            self.close()
+        self.report.left = self._open_count()
+        return self.report
+
+    def attempt(self, delivery: Delivery) -> Status:
+        """One attempt at ``delivery``, its outcome committed to the ledger."""
+        reason = self._stop_reason(delivery)
+        if reason is not None:
+            self.ledger.cancel(delivery, reason)
+            return Status.CANCELLED
+        try:
+            item = self.payload(delivery)
+        except (StaleDelivery, ValueError) as err:
+            self.ledger.cancel(delivery, f"not sent: {err}")
+            return Status.CANCELLED
+        channel = self.channels[delivery.channel]
+        try:
+            self._open(delivery.channel, channel)
+            if self.ledger.resolved(delivery.case_refs):  # the last moment before the call
+                self.ledger.cancel(delivery, "a case in it was resolved")
+                return Status.CANCELLED
+            receipt = channel.send(item)
+        except ChannelError as err:
+            return self._failed(delivery, channel, err)
+        return self.ledger.sent(delivery, receipt)
+
+    def _stop_reason(self, delivery: Delivery) -> str | None:
+        if self.ledger.resolved(delivery.case_refs):
+            maybe = "; an earlier try may have arrived" if delivery.uncertain else ""
+            return "a case in it was resolved" + maybe
+        if delivery.kind == "email" and self.ledger.is_suppressed(delivery.recipient):
+            return "the address is suppressed"
+        return None
+
+    def _failed(self, delivery: Delivery, channel: Channel, err: ChannelError) -> Status:
+        if getattr(err, "halt", False):
+            self.report.halted[delivery.channel] = str(err)
+            self.ledger.release(delivery, f"channel stopped: {err}", err.unknown_outcome)
+            return Status.DEFERRED
+        return self.ledger.failed(delivery, err, channel.settings.retry, self.rng)
+
+    def _open(self, name: str, channel: Channel) -> None:
+        if name not in self._opened:
+            channel.open()
+            self._opened.add(name)
+
+    def close(self) -> None:
+        for name in self._opened:
+            with contextlib.suppress(ChannelError):  # a broken connection: nothing is lost
+                self.channels[name].close()
+        self._opened.clear()
+
+    def _open_count(self) -> int:
+        names = list(self.channels)
+        if not names:
+            return 0
+        marks = ", ".join("?" for _ in names)
+        rows = self.ledger.state.query(
+            f"SELECT COUNT(*) FROM deliveries WHERE channel IN ({marks}) "  # noqa: S608
+            "AND status IN ('pending', 'deferred', 'sending')",
+            names,
+        )
+        return int(rows[0][0])
+
+
+def open_channels(config: Config, clock: Clock) -> dict[str, Channel]:
+    """A channel (not yet connected) for every configured channel table."""
+    return {name: make_channel(table, clock) for name, table in channel_tables(config).items()}
+
+
+@dataclass
+class SendResult:
+    """A send: the batch planned, how many deliveries were recorded, what the loop did."""
+
+    batch: Batch
+    recorded: int = 0
+    report: SendReport | None = None
+
+
+def send_build(
+    config: Config,
+    build_dir: Path,
+    ledger: Ledger,
+    today: dt.date,
+    *,
+    dry_run: bool = False,
+    wait_s: float = 0.0,
+    progress: Progress | None = None,
+    channels: Mapping[str, Channel] | None = None,
+) -> SendResult:
+    """Plan the batch of ``build_dir``; unless ``dry_run``, record it and run the send loop
+    (which also takes up earlier deliveries that are due)."""
+    batch = plan_batch(config, build_dir, ledger, today)
+    if dry_run:
+        return SendResult(batch)
+    resend = config.audience.delivery.resend_after_days
+    since = ledger.clock.now().timestamp() - resend * 86400 if resend else None
+    recorded = len(ledger.record(batch.deliveries, since))
+    chosen = channels if channels is not None else open_channels(config, ledger.clock)
+    loop = Loop(ledger, chosen, Payloads(config, email_composer(config)),
+                config.audience.delivery, ledger.clock)  # fmt: skip
+    return SendResult(batch, recorded, loop.run(wait_s, progress))
+
+
+def email_composer(config: Config) -> Callable[[EmailDigest], bytes]:
+    """``compose`` bound to the campaign's e-mail settings, unsubscribe secret and DKIM key."""
+    from campaign.mail.compose import compose
+    from campaign.mail.dkimsign import load_dkim_key
+    from campaign.mail.tokens import unsubscribe_secret
+
+    email = config.audience.email
+    secret = unsubscribe_secret(email, config.state_dir, create=True)
+    key = load_dkim_key(email.dkim) if email.dkim else None
+    return lambda digest: compose(digest, email, config.organisation, secret, key)
+
+
+def send_preview(
+    config: Config, build_dir: Path, ledger: Ledger, to: str, locale: str, today: dt.date
+) -> str:
+    """Send one real digest of every approved case to the staff address ``to`` through the
+    first list's channel (recorded nowhere); returns what was done."""
+    address = normalised_address(to)
+    new = preview_delivery(config, build_dir, ledger, address, locale)
+    created = ledger.clock.now().timestamp()
+    delivery = Delivery(0, "preview-" + secrets.token_hex(12), new.channel, new.kind, address,
+                        "", locale, new.build_dir, Status.PENDING, 0, False, created, None,
+                        None, "", new.items)  # fmt: skip
+    channel = make_channel(channel_tables(config)[new.channel], ledger.clock)
+    item = Payloads(config, email_composer(config))(delivery)
+    try:
+        channel.open()
+        receipt = channel.send(item)
+    finally:
+        channel.close()
+    cases = len(delivery.case_refs)
+    return (
+        f"sent a preview of {cases} cases in '{locale}' to {address} through {new.channel} "
+        f"({channel.describe()}): {receipt.detail or receipt.remote_id}"
+    )
