@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := examples/demo
 
-.PHONY: demo test setup system-deps lint typecheck check bench bench-build previews clean
+.PHONY: demo test setup system-deps lint typecheck check bench bench-build bench-smtp previews clean
 
 demo: setup
 	$(BIN)/python $(DEMO)/make_photos.py
@@ -40,6 +40,9 @@ bench: setup
 
 bench-build: setup
 	$(BIN)/python bench/build.py
+
+bench-smtp: setup
+	$(BIN)/python bench/smtp.py
 
 previews: setup
 	$(BIN)/python scripts/make_previews.py

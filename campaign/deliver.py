@@ -38,18 +38,24 @@ Progress = Callable[[int, int, Delivery, Status], None]
 class SendReport:
     """What one run of the loop did."""
 
-    outcomes: Counter[Status] = field(default_factory=Counter)
+    attempts: Counter[Status] = field(default_factory=Counter)  # the outcome of each attempt
+    final: dict[int, Status] = field(default_factory=dict)  # each delivery's status at the end
     halted: dict[str, str] = field(default_factory=dict)  # channel table → why it stopped
     left: int = 0  # deliveries still open (deferred or not yet due) when the loop ended
 
     @property
     def attempted(self) -> int:
-        return sum(self.outcomes.values())
+        return sum(self.attempts.values())
+
+    @property
+    def outcomes(self) -> Counter[Status]:
+        """How many deliveries this run ended in each status."""
+        return Counter(self.final.values())
 
     def incomplete(self) -> bool:
         """Whether anything is left to do or failed (exit code 4)."""
         bad = {Status.FAILED, Status.EXPIRED, Status.DEFERRED}
-        return self.left > 0 or bool(self.halted) or any(self.outcomes[s] for s in bad)
+        return self.left > 0 or bool(self.halted) or any(s in bad for s in self.final.values())
 
 
 def channel_tables(config: Config) -> dict[str, ChannelSettings]:
@@ -127,10 +133,11 @@ class Loop:
                     now = self.clock.now().timestamp()
                     if due is None or due > deadline:
                         break
-                    self.clock.sleep(max(0.0, due - now))
+                    self.clock.sleep(max(0.0, due - now) + 0.001)  # past it, despite rounding
                     continue
                 status = self.attempt(delivery)
-                self.report.outcomes[status] += 1
+                self.report.attempts[status] += 1
+                self.report.final[delivery.id] = status
                 if progress is not None:
                     progress(self.report.attempted, max(total, self.report.attempted),
                              delivery, status)  # fmt: skip

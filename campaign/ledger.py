@@ -368,9 +368,9 @@ def _without(new: NewDelivery, taken: set[tuple[str, str, str]]) -> NewDelivery:
 
 
 def _address_key(address: str) -> str:
-    """Suppressions compare addresses with the domain in lower case (as e-mail does)."""
-    local, at, domain = address.strip().rpartition("@")
-    return f"{local}{at}{domain.lower()}" if at else address.strip()
+    """Suppressions compare whole addresses case-insensitively: a local part may in theory be
+    case-sensitive, but someone who unsubscribed as Ana@ must not get mail as ana@."""
+    return address.strip().lower()
 
 
 def _suppress(db: Any, address: str, reason: str, source: str, now: float) -> bool:

@@ -55,7 +55,8 @@ def send_text(recorded: int, report: SendReport) -> str:
     """One paragraph on a send: recorded, attempted by outcome, what is left, halted channels."""
     outcomes = ", ".join(f"{n} {status}" for status, n in sorted(report.outcomes.items()))
     lines = [
-        f"recorded {recorded} new deliveries; {report.attempted} attempts: {outcomes or 'none'}"
+        f"recorded {recorded} new deliveries; {report.attempted} attempts; "
+        f"{len(report.final)} deliveries now: {outcomes or 'none'}"
     ]
     if report.left:
         lines.append(f"{report.left} deliveries wait for a retry (run campaign send again later)")

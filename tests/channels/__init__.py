@@ -1,0 +1,1 @@
+"""Tests of the delivery channels, each against a real server on loopback."""
