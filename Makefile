@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := examples/demo
 
-.PHONY: demo test setup system-deps lint typecheck check bench bench-build bench-smtp previews clean
+.PHONY: demo test soak setup system-deps lint typecheck check bench bench-build bench-smtp previews clean
 
 demo: setup
 	$(BIN)/python $(DEMO)/make_photos.py
@@ -14,6 +14,9 @@ demo: setup
 test: setup
 	@bash scripts/system-deps.sh --tests
 	$(BIN)/python -m pytest -n auto -q
+
+soak: setup
+	$(BIN)/python -m pytest -q -m soak
 
 setup: system-deps $(STAMP)
 

@@ -263,3 +263,28 @@ def test_preview_sends_one_message_and_records_nothing(make_campaign: MakeCampai
         main, ["send", str(campaign.build), "--preview", "--config", str(campaign.config_path)]
     )
     assert refused.exit_code == 2 and "--preview needs --to" in refused.output
+
+
+def test_the_demo_run_delivers_every_subscriber_to_the_outbox(
+    demo_dir: Path, demo_build: object, tmp_path: Path
+) -> None:
+    """What `make demo` does: run with --approve-as on the example; the built-in outbox gets one
+    real message per fictional subscriber; a second run sends nothing again."""
+    demo = tmp_path / "demo"
+    shutil.copytree(demo_dir, demo, ignore=shutil.ignore_patterns(".campaign", "outbox"))
+    shutil.copytree(demo_build.root, demo / "out")  # type: ignore[attr-defined]
+    args = ["run", "--config", str(demo / "campaign.toml"), "--as-of", AS_OF.isoformat(),
+            "--approve-as", "Demo reviewer (fictional)", "--quiet", "--jobs", "1"]  # fmt: skip
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    subscribers = (demo / "subscribers.csv").read_text().splitlines()[1:]
+    outbox = sorted((demo / "outbox" / "new").glob("*.eml"))
+    assert len(outbox) == len(subscribers) == 11
+    for path in outbox:
+        message = read(path)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "(fictional)" in str(message["To"])
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert "recorded 0 new deliveries" in second.output
+    assert len(list((demo / "outbox" / "new").glob("*.eml"))) == 11
