@@ -10,91 +10,31 @@ state change is one committed transaction and leaves an event in ``delivery_even
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import random
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from campaign.channels.base import ChannelError, Receipt
 from campaign.channels.settings import RetrySettings
 from campaign.clock import Clock
 from campaign.config import Config
+from campaign.models import (
+    FINAL,
+    OPEN,
+    RECEIVED,
+    TAKEN,
+    Delivery,
+    DeliveryItem,
+    NewDelivery,
+)
+from campaign.models import DeliveryStatus as Status
 from campaign.state import State, open_state
 
-
-class Status(enum.StrEnum):
-    """The closed vocabulary of a delivery's state."""
-
-    PENDING = "pending"  # recorded, not tried yet
-    SENDING = "sending"  # claimed by an engine (until lease_until)
-    SENT = "sent"  # the receiver accepted it
-    DEFERRED = "deferred"  # a try failed for now; tried again at next_attempt
-    FAILED = "failed"  # refused for good (the address or endpoint is suppressed)
-    POSSIBLE_DUPLICATE = "possible_duplicate"  # accepted, and an earlier try may have arrived too
-    EXPIRED = "expired"  # not accepted within the channel's lifetime
-    CANCELLED = "cancelled"  # not sent: case resolved, address suppressed, rendition changed
-
-
-FINAL = frozenset({Status.SENT, Status.FAILED, Status.POSSIBLE_DUPLICATE, Status.EXPIRED,
-                   Status.CANCELLED})  # fmt: skip
-OPEN = frozenset({Status.PENDING, Status.SENDING, Status.DEFERRED})
-RECEIVED = frozenset({Status.SENT, Status.POSSIBLE_DUPLICATE})
-# A case version in a delivery in one of these is not planned again for that recipient.
-TAKEN = OPEN | RECEIVED
-
-
-@dataclass(frozen=True)
-class Item:
-    """One rendition a delivery carries (``path`` relative to the delivery's build folder)."""
-
-    case_ref: str
-    locale: str
-    format: str
-    path: str
-    sha256: str
-
-
-@dataclass(frozen=True)
-class NewDelivery:
-    """A delivery to record: who, through which channel table, in which language, with what."""
-
-    channel: str
-    kind: str
-    recipient: str
-    locale: str
-    build_dir: str
-    items: tuple[Item, ...]
-    recipient_name: str = ""
-    priority: int = 10
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A delivery as the ledger holds it."""
-
-    id: int
-    key: str
-    channel: str
-    kind: str
-    recipient: str
-    recipient_name: str
-    locale: str
-    build_dir: str
-    status: Status
-    attempts: int
-    uncertain: bool
-    created: float
-    first_attempt: float | None
-    remote_id: str | None
-    detail: str
-    items: tuple[Item, ...] = ()
-
-    @property
-    def case_refs(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(item.case_ref for item in self.items))
+__all__ = ["FINAL", "OPEN", "RECEIVED", "TAKEN", "Delivery", "Item", "Ledger", "NewDelivery",
+           "Status", "open_ledger"]  # fmt: skip
+Item = DeliveryItem
 
 
 _COLUMNS = (

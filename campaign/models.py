@@ -202,3 +202,77 @@ class Rendition:
     embed: str | None = None  # path of the HTML embed code beside the file (web banners)
     key: str | None = None  # the job key (build cache): a digest of every input of the bytes
     problems: tuple[Problem, ...] = ()  # what its render reported (kept for skipped rebuilds)
+
+
+# -- delivery (the ledger's records; campaign.ledger keeps them) ------------------------------
+
+
+class DeliveryStatus(enum.StrEnum):
+    """The closed vocabulary of a delivery's state."""
+
+    PENDING = "pending"  # recorded, not tried yet
+    SENDING = "sending"  # claimed by an engine (until lease_until)
+    SENT = "sent"  # the receiver accepted it
+    DEFERRED = "deferred"  # a try failed for now; tried again at next_attempt
+    FAILED = "failed"  # refused for good (the address or endpoint is suppressed)
+    POSSIBLE_DUPLICATE = "possible_duplicate"  # accepted, and an earlier try may have arrived too
+    EXPIRED = "expired"  # not accepted within the channel's lifetime
+    CANCELLED = "cancelled"  # not sent: case resolved, address suppressed, rendition changed
+
+
+OPEN = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED})
+FINAL = frozenset(DeliveryStatus) - OPEN
+RECEIVED = frozenset({DeliveryStatus.SENT, DeliveryStatus.POSSIBLE_DUPLICATE})
+# A case version in a delivery in one of these is not planned again for that recipient.
+TAKEN = OPEN | RECEIVED
+
+
+@dataclass(frozen=True)
+class DeliveryItem:
+    """One rendition a delivery carries (``path`` relative to the delivery's build folder)."""
+
+    case_ref: str
+    locale: str
+    format: str
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A delivery to record: who, through which channel table, in which language, with what."""
+
+    channel: str
+    kind: str
+    recipient: str
+    locale: str
+    build_dir: str
+    items: tuple[DeliveryItem, ...]
+    recipient_name: str = ""
+    priority: int = 10
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery as the ledger holds it."""
+
+    id: int
+    key: str
+    channel: str
+    kind: str
+    recipient: str
+    recipient_name: str
+    locale: str
+    build_dir: str
+    status: DeliveryStatus
+    attempts: int
+    uncertain: bool
+    created: float
+    first_attempt: float | None
+    remote_id: str | None
+    detail: str
+    items: tuple[DeliveryItem, ...] = ()
+
+    @property
+    def case_refs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(item.case_ref for item in self.items))

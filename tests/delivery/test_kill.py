@@ -32,7 +32,9 @@ def start(campaign: Campaign, *extra: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def wait_for(server: Any, count: int, process: subprocess.Popen[bytes], limit_s: float = 60) -> bool:
+def wait_for(
+    server: Any, count: int, process: subprocess.Popen[bytes], limit_s: float = 60
+) -> bool:
     """Until the server holds ``count`` messages (True) or the process ended (False)."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from campaign.cli import main
 from campaign.clock import ManualClock
 from campaign.deliver import Loop, Payloads, email_composer, open_channels, send_build
-from campaign.ledger import Status
+from campaign.ledger import Ledger, Status
 from tests.conftest import AS_OF
 from tests.delivery.conftest import Campaign, MakeCampaign, subscriber
 
@@ -51,6 +51,12 @@ def send(campaign: Campaign, clock: ManualClock | None = None, dry_run: bool = F
     config = campaign.config()
     with campaign.ledger(clock or ManualClock()) as ledger:
         return send_build(config, campaign.build, ledger, AS_OF, dry_run=dry_run)
+
+
+def record_batch(campaign: Campaign, ledger: Ledger, build: Path | None = None) -> None:
+    """Plan and record a batch without sending it (as an engine stopped after recording)."""
+    planned = send_build(campaign.config(), build or campaign.build, ledger, AS_OF, dry_run=True)
+    ledger.record(planned.batch.deliveries)
 
 
 def test_each_subscriber_gets_the_cases_of_their_area_in_their_language(
@@ -180,8 +186,7 @@ def test_a_suppression_after_planning_cancels_the_send(make_campaign: MakeCampai
     campaign = make_campaign([subscriber("a@example.org", country="GB")])
     config = campaign.config()
     with campaign.ledger() as ledger:
-        done = send_build(config, campaign.build, ledger, AS_OF, dry_run=True)
-        ledger.record(done.batch.deliveries)
+        record_batch(campaign, ledger)
         ledger.suppress("a@example.org", "unsubscribe", "weekly")
         loop = Loop(ledger, open_channels(config, ledger.clock),
                     Payloads(config, email_composer(config)), config.audience.delivery,
@@ -196,8 +201,7 @@ def test_a_resolved_case_is_not_sent(make_campaign: MakeCampaign) -> None:
     campaign = make_campaign([subscriber("a@example.org", country="GB")])
     config = campaign.config()
     with campaign.ledger() as ledger:
-        planned = send_build(config, campaign.build, ledger, AS_OF, dry_run=True)
-        ledger.record(planned.batch.deliveries)
+        record_batch(campaign, ledger)
         with ledger.state.transaction() as db:
             db.execute(
                 "INSERT INTO resolutions (case_ref, resolved_at) VALUES (?, 0)",
@@ -219,8 +223,7 @@ def test_a_rendition_changed_after_planning_is_not_sent(
     campaign.build = copy
     config = campaign.config()
     with campaign.ledger() as ledger:
-        planned = send_build(config, copy, ledger, AS_OF, dry_run=True)
-        ledger.record(planned.batch.deliveries)
+        record_batch(campaign, ledger, copy)
         banner = next(copy.glob("DEMO-GB-001/en/banner-300x250.jpg"))
         banner.write_bytes(banner.read_bytes() + b"\0")
         done = send_build(config, copy, ledger, AS_OF)
