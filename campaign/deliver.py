@@ -23,7 +23,7 @@ from campaign.audience import DeliverySettings
 from campaign.batch import Batch, Build, plan_batch, preview_delivery
 from campaign.channels import Channel, ChannelError, Outgoing, make_channel
 from campaign.channels.settings import ChannelSettings
-from campaign.clock import Clock
+from campaign.clock import Clock, SystemClock
 from campaign.config import Config
 from campaign.errors import CampaignError
 from campaign.ledger import Delivery, Ledger, Status
@@ -64,6 +64,18 @@ def channel_tables(config: Config) -> dict[str, ChannelSettings]:
     found |= {f"partners.{item.name}": item.channel for item in config.audience.partners}
     found |= {f"vendors.{item.name}": item.channel for item in config.audience.vendors}
     return found
+
+
+def outboxes(config: Config) -> list[Path]:
+    """The Maildir ``new/`` folders of the configured outbox channels (to show staff)."""
+    from campaign.channels.outbox import OutboxChannel
+
+    tables = channel_tables(config).values()
+    return [
+        OutboxChannel(table, SystemClock()).root / "new"
+        for table in tables
+        if table.scheme == "outbox"
+    ]
 
 
 def worker_name() -> str:

@@ -53,6 +53,8 @@ def _left_out(batch: Batch) -> str:
 
 def send_text(recorded: int, report: SendReport) -> str:
     """One paragraph on a send: recorded, attempted by outcome, what is left, halted channels."""
+    if not recorded and not report.attempted and not report.left:
+        return "nothing new to send: every recipient already has every approved case version"
     outcomes = ", ".join(f"{n} {status}" for status, n in sorted(report.outcomes.items()))
     lines = [
         f"recorded {recorded} new deliveries; {report.attempted} attempts; "

@@ -14,7 +14,7 @@ from campaign.batch import held_problems
 from campaign.cli.options import as_of_date, as_of_option, config_from, config_option
 from campaign.clock import SystemClock
 from campaign.config import Config
-from campaign.deliver import Progress, open_channels, send_build, send_preview
+from campaign.deliver import Progress, open_channels, outboxes, send_build, send_preview
 from campaign.ledger import Delivery, Ledger, Status, open_ledger
 from campaign.progress import PlainProgress
 from campaign.summary import plan_text, send_text, status_json, status_text
@@ -95,6 +95,8 @@ def send_step(
             click.echo(plan_text(done.batch, open_channels(config, ledger.clock)))
             return 0
         click.echo(send_text(done.recorded, done.report))
+        for where in outboxes(config):
+            click.echo(f"Messages: {where} (open the .eml files in a mail client)", err=True)
         click.echo(f"ledger: {ledger.state.path} (campaign status for details)", err=True)
         return 4 if done.report.incomplete() else 0
 
