@@ -120,23 +120,30 @@ class EmailList:
 
 @dataclass(frozen=True)
 class Partner:
-    """A partner organisation: the area and languages it wants, the formats of its pack."""
+    """A partner organisation: the area and languages it wants, the formats of its pack, where
+    the pack goes (``channel``), where it can be read publicly (``public_url``, for feed links
+    and the widget) and an optional ``webhook`` told of every new pack version."""
 
     name: str
     area: Area
     locales: tuple[str, ...]
     formats: tuple[str, ...]
     channel: ChannelSettings
+    public_url: str | None = None  # https base URL of the pack's files (feed/widget links)
+    webhook: ChannelSettings | None = None
 
 
 @dataclass(frozen=True)
 class Vendor:
-    """A print vendor: the area it prints for and the print formats it takes."""
+    """A print vendor: the area it prints for, the print formats it takes and how many copies
+    of each (``quantity``; formats not listed: ``default_quantity``)."""
 
     name: str
     area: Area
     formats: tuple[str, ...]
     channel: ChannelSettings
+    quantity: Mapping[str, int] = field(default_factory=dict)
+    default_quantity: int = 1
 
 
 @dataclass(frozen=True)
@@ -250,23 +257,39 @@ def _area(where: str, t: Mapping[str, Any]) -> Area:
 _AREA_KEYS = {"countries", "regions", "lat", "lon", "radius_km", "channel", "formats"}
 
 
+DEFAULT_PARTNER_FORMATS = ("poster-a4", "poster-letter", "banner-300x250", "social-1200x630")
+
+
 def _partner(path: Path, name: str, t: Mapping[str, Any], base: Path) -> Partner:
     where = f"partners.{name}"
-    _keys(where, t, _AREA_KEYS | {"locales"})
+    _keys(where, t, _AREA_KEYS | {"locales", "public_url", "webhook"})
+    public = t.get("public_url")
+    if public is not None and not (isinstance(public, str) and public.startswith("https://")):
+        raise ValueError(f"{where}.public_url must start with https://")
+    webhook = t.get("webhook")
     return Partner(
         name,
         _area(where, t),
         tuple(_items(t.get("locales"))),
-        tuple(_items(t.get("formats"))),
+        tuple(_items(t.get("formats"))) or DEFAULT_PARTNER_FORMATS,
         _channel(path, where, t, base),
+        public.rstrip("/") + "/" if public else None,
+        channel_settings(f"{path}: {where}.webhook", webhook, base) if webhook else None,
     )
 
 
 def _vendor(path: Path, name: str, t: Mapping[str, Any], base: Path) -> Vendor:
     where = f"vendors.{name}"
-    _keys(where, t, _AREA_KEYS)
+    _keys(where, t, _AREA_KEYS | {"quantity"})
     formats = tuple(_items(t.get("formats"))) or ("poster-a4",)
-    return Vendor(name, _area(where, t), formats, _channel(path, where, t, base))
+    quantity = t.get("quantity", 1)
+    per_format = quantity if isinstance(quantity, dict) else {}
+    default = quantity if isinstance(quantity, int) else 1
+    for fmt, n in {**per_format, "*": default}.items():
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
+            raise ValueError(f"{where}.quantity: {fmt} needs a whole number of copies, 1 or more")
+    return Vendor(name, _area(where, t), formats, _channel(path, where, t, base), per_format,
+                  default)  # fmt: skip
 
 
 def _address(where: str, value: Any) -> str:

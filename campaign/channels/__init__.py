@@ -32,6 +32,9 @@ BUILT_IN = {
     "smtp": "campaign.channels.smtp:SmtpChannel",
     "smtps": "campaign.channels.smtp:SmtpChannel",
     "ses": "campaign.channels.ses:SesChannel",
+    "s3": "campaign.channels.s3:S3Channel",
+    "sftp": "campaign.channels.sftp:SftpChannel",
+    "https": "campaign.channels.webhook:WebhookChannel",
 }
 
 

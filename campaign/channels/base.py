@@ -31,9 +31,14 @@ class Outgoing:
     recipient: str  # an e-mail address, or the partner/vendor name
     data: bytes
     sender: str = ""  # the envelope sender for mail
-    kind: str = "email"  # email | pack | event
-    files: tuple[tuple[str, bytes], ...] = ()  # (relative name, bytes) of a pack
+    # email: ``data`` is the message. pack: ``files`` are the WHOLE wanted content of the
+    # recipient's folder/prefix (upload what differs, delete what is not listed). print: ``files``
+    # go into a new job folder named by ``key`` (nothing else touched). event: ``data`` is a JSON
+    # body to POST (``key`` is its webhook-id).
+    kind: str = "email"
+    files: tuple[tuple[str, bytes], ...] = ()  # (relative name, bytes), names from opaque ids
     case_refs: tuple[str, ...] = ()
+    created: float = 0.0  # Unix time the delivery was recorded (webhook-timestamp)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,13 @@ OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "smtp": {"tls": str, "helo": str},  # tls: "starttls" (default, required) or "none"
     "smtps": {"helo": str},
     "ses": {"access_key_env": str, "configuration_set": str},
+    # s3://BUCKET/PREFIX: region; keys by env-var name (else boto3's chain); CORS origins that
+    # may read the feeds and the widget (default: any)
+    "s3": {"region": str, "access_key_env": str, "cors_origins": list},
+    # sftp://HOST:PORT/PATH: host_key (pinned, required); username; key_file or secret_env
+    "sftp": {"key_file": str},
+    # https://…: a webhook endpoint; allow_private only for tests on loopback
+    "https": {"allow_private": bool},
 }
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
