@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from campaign.approval import approved
 from campaign.audience import Area, EmailList, Subscriber
+from campaign.buildview import Build, Gate, item_of
 from campaign.config import Config
 from campaign.errors import InputError
 from campaign.i18n import fallback_chain, review
 from campaign.ledger import Item, Ledger, NewDelivery
-from campaign.manifest import read_manifest
+from campaign.partnerpack import plan_partner
+from campaign.printpack import PRINT, plan_vendor
 from campaign.problems import Problem, Severity
 from campaign.subscribers import load_subscribers
 from campaign.targeting import CaseInfo, cases_for, ranked_locales
@@ -47,40 +48,16 @@ class Batch:
         return len({d.recipient for d in self.deliveries})
 
 
-@dataclass(frozen=True)
-class Build:
-    """A build folder's manifest, indexed for planning."""
-
-    root: Path
-    cases: tuple[CaseInfo, ...]
-    renditions: Mapping[tuple[str, str, str], Mapping[str, Any]]  # (case_ref, locale, format)
-    restricted: frozenset[str] = frozenset()  # case_refs not for the public (no e-mail)
-
-    @classmethod
-    def read(cls, root: Path) -> Build:
-        manifest = read_manifest(root)
-        if "cases" not in manifest:
-            raise InputError(
-                "this build's manifest has no 'cases' list (it was made by an older version): "
-                "build again before sending",
-                str(root),
-            )
-        index = {(r["case_ref"], r["locale"], r["format"]): r for r in manifest["renditions"]}
-        cases = tuple(CaseInfo.from_manifest(entry) for entry in manifest["cases"])
-        restricted = frozenset(
-            entry["case_ref"] for entry in manifest["cases"] if entry.get("publicity") != "public"
-        )
-        return cls(root.resolve(), cases, index, restricted)
-
-
 def plan_batch(config: Config, build_dir: Path, ledger: Ledger, today: dt.date) -> Batch:
     """The deliveries a send of ``build_dir`` would make now (nothing is recorded)."""
     build = Build.read(build_dir)
     batch = Batch(build.root)
     resolved = ledger.resolved([case.case_ref for case in build.cases])
     batch.resolved = len(resolved)
-    cases = [case for case in build.cases if case.case_ref not in resolved | build.restricted]
-    gate = _Gate(config, ledger)
+    active = [case for case in build.cases if case.case_ref not in resolved]
+    cases = [case for case in active if case.case_ref not in build.restricted]
+    gate = Gate(config, ledger)
+    _plan_partners_and_vendors(config, build, gate, ledger, active, batch)
     resend = config.audience.delivery.resend_after_days
     since = ledger.clock.now().timestamp() - resend * 86400 if resend else None
     taken = ledger.taken(EMAIL, since)
@@ -108,6 +85,22 @@ def plan_batch(config: Config, build_dir: Path, ledger: Ledger, today: dt.date) 
     return batch
 
 
+def _plan_partners_and_vendors(
+    config: Config, build: Build, gate: Gate, ledger: Ledger, cases: list[CaseInfo], batch: Batch
+) -> None:
+    """Each partner's pack as it should be now, and each vendor's new print job (restricted
+    cases included: their print formats are for partners and printers)."""
+    for partner in config.audience.partners:
+        pack = plan_partner(config, build, gate, partner, cases)
+        if pack is not None:
+            batch.deliveries.append(pack)
+    printed = ledger.taken(PRINT) if config.audience.vendors else set()
+    for vendor in config.audience.vendors:
+        job = plan_vendor(build, gate, vendor, cases, printed)
+        if job is not None:
+            batch.deliveries.append(job)
+
+
 def preview_delivery(
     config: Config, build_dir: Path, ledger: Ledger, address: str, locale: str
 ) -> NewDelivery:
@@ -117,9 +110,7 @@ def preview_delivery(
     build = Build.read(build_dir)
     batch = Batch(build.root)
     staff = Subscriber(address, None, locale, Area(), today_never, config.audience.lists[0].name, 0)
-    items = _digest_items(
-        config, build, _Gate(config, ledger), staff, _public(build), set(), batch
-    )
+    items = _digest_items(config, build, Gate(config, ledger), staff, _public(build), set(), batch)
     if not items:
         reasons = "; ".join(f"{n} {why}" for why, n in batch.held.items()) or "no cases"
         raise InputError(f"nothing approved to preview ({reasons})", str(build_dir))
@@ -137,34 +128,10 @@ def _subscribers(
             yield subscriber, email_list
 
 
-class _Gate:
-    """Whether a rendition may go out: approved as it is, in a reviewed language."""
-
-    def __init__(self, config: Config, ledger: Ledger) -> None:
-        self.allow_unreviewed = config.allow_unreviewed_locales
-        self.state = ledger.state
-        self._cache: dict[tuple[str, str, str, str], str | None] = {}
-
-    def hold(self, rendition: Mapping[str, Any]) -> str | None:
-        """Why ``rendition`` is held back, or None when it may be sent."""
-        key = (rendition["case_ref"], rendition["locale"], rendition["format"],
-               rendition["sha256"])  # fmt: skip
-        if key not in self._cache:
-            self._cache[key] = self._reason(rendition)
-        return self._cache[key]
-
-    def _reason(self, rendition: Mapping[str, Any]) -> str | None:
-        if not approved(self.state, rendition):
-            return "not approved (campaign approve BUILD --by NAME)"
-        if not self.allow_unreviewed and not review(rendition["locale"]).reviewed:
-            return "translation not reviewed (campaign.allow_unreviewed_locales)"
-        return None
-
-
 def _digest_items(
     config: Config,
     build: Build,
-    gate: _Gate,
+    gate: Gate,
     subscriber: Subscriber,
     cases: list[CaseInfo],
     taken: set[tuple[str, str, str]],
@@ -180,15 +147,15 @@ def _digest_items(
         if (subscriber.address, case.case_ref, banner["sha256"]) in taken:
             batch.already += 1
             continue
-        items.append(_item(banner))
+        items.append(item_of(banner))
         poster = build.renditions.get((case.case_ref, locale, email.poster_format))
         if email.poster == "attach" and poster is not None and gate.hold(poster) is None:
-            items.append(_item(poster))
+            items.append(item_of(poster))
     return items
 
 
 def _banner(
-    build: Build, gate: _Gate, case: CaseInfo, wanted: str, fmt: str, batch: Batch
+    build: Build, gate: Gate, case: CaseInfo, wanted: str, fmt: str, batch: Batch
 ) -> Mapping[str, Any] | None:
     """The best banner of ``case`` for a reader of ``wanted`` that may be sent: a held-back
     language gives way to the next one (an unreviewed translation to the English original)."""
@@ -210,16 +177,6 @@ def message_locale(config: Config, wanted: str) -> str:
     if config.allow_unreviewed_locales:
         return wanted
     return next((tag for tag in fallback_chain(wanted) if review(tag).reviewed), "en")
-
-
-def _item(rendition: Mapping[str, Any]) -> Item:
-    return Item(
-        rendition["case_ref"],
-        rendition["locale"],
-        rendition["format"],
-        rendition["path"],
-        rendition["sha256"],
-    )
 
 
 def held_problems(batch: Batch) -> list[Problem]:

@@ -94,6 +94,7 @@ def case_entry(case: Case, locales: Iterable[str]) -> dict[str, Any]:
         "case_ref": case.case_ref,
         "country": case.missing_country,
         "publicity": case.publicity.value,  # restricted: print and partners only, never e-mail
+        "name": case.display_name,  # as printed on the posters (feeds and widgets show it)
     }
     if case.missing_region_code:
         entry["region"] = case.missing_region_code

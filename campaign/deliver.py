@@ -19,15 +19,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from campaign.audience import DeliverySettings
-from campaign.batch import Batch, Build, plan_batch, preview_delivery
+from campaign.audience import DeliverySettings, Partner
+from campaign.batch import Batch, plan_batch, preview_delivery
+from campaign.buildview import Build
 from campaign.channels import Channel, ChannelError, Outgoing, make_channel
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock, SystemClock
 from campaign.config import Config
 from campaign.errors import CampaignError
-from campaign.ledger import Delivery, Ledger, Status
+from campaign.ledger import Delivery, Ledger, NewDelivery, Status
 from campaign.packs import EmailDigest, StaleDelivery, email_digest
+from campaign.partnerpack import PACK, pack_files, pack_path
+from campaign.printpack import PRINT, print_files
 from campaign.suppression import normalised_address
 
 Payload = Callable[[Delivery], Outgoing]
@@ -63,6 +66,11 @@ def channel_tables(config: Config) -> dict[str, ChannelSettings]:
     found = {f"lists.{item.name}": item.channel for item in config.audience.lists}
     found |= {f"partners.{item.name}": item.channel for item in config.audience.partners}
     found |= {f"vendors.{item.name}": item.channel for item in config.audience.vendors}
+    found |= {
+        f"partners.{item.name}{WEBHOOK}": item.webhook
+        for item in config.audience.partners
+        if item.webhook is not None
+    }
     return found
 
 
@@ -86,20 +94,34 @@ def worker_name() -> str:
 class Payloads:
     """Turns a recorded delivery into the bytes its channel sends (the same on every retry)."""
 
-    def __init__(self, config: Config, compose: Callable[..., bytes]) -> None:
+    def __init__(
+        self, config: Config, compose: Callable[..., bytes], ledger: Ledger | None = None
+    ) -> None:
         self.config = config
         self.compose = compose
+        self.ledger = ledger
         self._builds: dict[str, Build] = {}
+        self._partners = {f"partners.{p.name}": p for p in config.audience.partners}
+        self._vendors = {f"vendors.{v.name}": v for v in config.audience.vendors}
 
     def __call__(self, delivery: Delivery) -> Outgoing:
         build = self._build(delivery.build_dir)
-        if delivery.kind != "email":
-            raise StaleDelivery(f"no payload for '{delivery.kind}' deliveries")
-        digest = email_digest(delivery, build, self.config)
-        sender = self.config.audience.email.sender_address
-        data = self.compose(digest)
-        return Outgoing(delivery.key, delivery.recipient, data, sender, "email",
-                        case_refs=delivery.case_refs)  # fmt: skip
+        files: tuple[tuple[str, bytes], ...] = ()
+        data, sender = b"", ""
+        if delivery.kind == PACK and delivery.channel in self._partners:
+            files = pack_files(delivery, build, self.config, self._partners[delivery.channel])
+        elif delivery.kind == PRINT and delivery.channel in self._vendors and self.ledger:
+            vendor = self._vendors[delivery.channel]
+            files = print_files(delivery, build, vendor, self.ledger)
+        elif delivery.kind == EVENT:
+            data = event_data(delivery, self._partners.get(delivery.channel.removesuffix(WEBHOOK)))
+        elif delivery.kind == "email":
+            data = self.compose(email_digest(delivery, build, self.config))
+            sender = self.config.audience.email.sender_address
+        else:
+            raise StaleDelivery(f"no channel table {delivery.channel} for this {delivery.kind}")
+        return Outgoing(delivery.key, delivery.recipient, data, sender, delivery.kind, files,
+                        delivery.case_refs, delivery.created)  # fmt: skip
 
     def _build(self, build_dir: str) -> Build:
         if build_dir not in self._builds:
@@ -178,7 +200,10 @@ class Loop:
             receipt = channel.send(item)
         except ChannelError as err:
             return self._failed(delivery, channel, err)
-        return self.ledger.sent(delivery, receipt)
+        status = self.ledger.sent(delivery, receipt)
+        if delivery.kind == PACK and f"{delivery.channel}{WEBHOOK}" in self.channels:
+            self.ledger.record([announcement(delivery)])  # tell the partner's webhook
+        return status
 
     def _stop_reason(self, delivery: Delivery) -> str | None:
         if self.ledger.resolved(delivery.case_refs):
@@ -219,6 +244,34 @@ class Loop:
         return int(rows[0][0])
 
 
+WEBHOOK = ".webhook"  # the channel table of a partner's webhook: partners.NAME.webhook
+EVENT = "event"
+
+
+def announcement(pack: Delivery) -> NewDelivery:
+    """The ``appeal.published`` event of a pack just delivered (its webhook-id is its own key)."""
+    return NewDelivery(f"{pack.channel}{WEBHOOK}", EVENT, pack.recipient, pack.locale,
+                       pack.build_dir, pack.items)  # fmt: skip
+
+
+def event_data(delivery: Delivery, partner: Partner | None) -> bytes:
+    """The JSON body of an event delivery: the pack's manifest URL and every file's digest."""
+    from campaign.webhooks import event_body
+
+    cases: dict[str, list[dict[str, str]]] = {}
+    for item in delivery.items:
+        path = pack_path(item, item.path)
+        cases.setdefault(item.case_ref, []).append({"path": path, "sha256": item.sha256})
+    base = partner.public_url if partner is not None else None
+    data = {
+        "partner": delivery.recipient,
+        "manifest_url": f"{base}manifest.json" if base else None,
+        "cases": [{"case_ref": ref, "files": files} for ref, files in sorted(cases.items())],
+    }
+    when = dt.datetime.fromtimestamp(delivery.created, dt.UTC).replace(microsecond=0)
+    return event_body("appeal.published", when, data)
+
+
 def open_channels(config: Config, clock: Clock) -> dict[str, Channel]:
     """A channel (not yet connected) for every configured channel table."""
     return {name: make_channel(table, clock) for name, table in channel_tables(config).items()}
@@ -253,7 +306,7 @@ def send_build(
     since = ledger.clock.now().timestamp() - resend * 86400 if resend else None
     recorded = len(ledger.record(batch.deliveries, since))
     chosen = channels if channels is not None else open_channels(config, ledger.clock)
-    loop = Loop(ledger, chosen, Payloads(config, email_composer(config)),
+    loop = Loop(ledger, chosen, Payloads(config, email_composer(config), ledger),
                 config.audience.delivery, ledger.clock)  # fmt: skip
     return SendResult(batch, recorded, loop.run(wait_s, progress))
 

@@ -259,7 +259,7 @@ class _Timer:
         return min(self.policy.timeout_s, left)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a checked IP address, with SNI and certificate checks for the host name."""
 
     def __init__(self, checked: CheckedURL, ip: str, timeout: float, context: ssl.SSLContext):
@@ -275,7 +275,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
             raise
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
+class PinnedHTTPConnection(http.client.HTTPConnection):
     """Plain HTTP to a checked IP address (only when the policy lists ``http``)."""
 
     def __init__(self, checked: CheckedURL, ip: str, timeout: float):
@@ -308,9 +308,9 @@ class _Hop:
             conn: http.client.HTTPConnection
             timeout = self.timer.next_timeout(self.shown)
             if self.checked.scheme == "https":
-                conn = _PinnedHTTPSConnection(self.checked, ip, timeout, context)
+                conn = PinnedHTTPSConnection(self.checked, ip, timeout, context)
             else:
-                conn = _PinnedHTTPConnection(self.checked, ip, timeout)
+                conn = PinnedHTTPConnection(self.checked, ip, timeout)
             try:
                 conn.connect()
                 return conn

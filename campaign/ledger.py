@@ -67,13 +67,19 @@ class Ledger:
 
         Under the write lock, cases another engine recorded for the same recipient since the
         batch was planned are dropped (a delivery left with nothing is not recorded), so two
-        engines sending one build at once do not both send it."""
+        engines sending one build at once do not both send it. A ``pack`` (a recipient's whole
+        folder) is recorded only when it differs from the last one, and replaces any older pack
+        still waiting."""
         now = self._now()
         keys: list[str] = []
         with self.state.transaction() as db:
-            taken = {kind: self.taken(kind, since) for kind in {new.kind for new in batch}}
+            kinds = {new.kind for new in batch} - SNAPSHOTS
+            taken = {kind: self.taken(kind, since) for kind in kinds}
             for planned in batch:
-                new = _without(planned, taken[planned.kind])
+                if planned.kind in SNAPSHOTS:
+                    new = planned if self._supersede(db, planned, now) else _empty(planned)
+                else:
+                    new = _without(planned, taken[planned.kind])
                 if not new.items:
                     continue
                 key = delivery_key(new, now)
@@ -93,6 +99,40 @@ class Ledger:
                 _event(db, row_id, now, Status.PENDING, f"{len(new.items)} items")
                 keys.append(key)
         return keys
+
+    def _supersede(self, db: Any, new: NewDelivery, now: float) -> bool:
+        """Whether pack ``new`` differs from the recipient's last one; if so, older packs still
+        waiting are cancelled (the new one carries everything)."""
+        rows = db.execute(
+            "SELECT id, status FROM deliveries WHERE channel = ? AND recipient = ? AND kind = ? "
+            "AND status IN ('pending', 'sending', 'deferred', 'sent', 'possible_duplicate') "
+            "ORDER BY id DESC",
+            (new.channel, new.recipient, new.kind),
+        ).fetchall()
+        if rows:
+            last = db.execute(
+                "SELECT path, sha256 FROM delivery_items WHERE delivery_id = ?", (rows[0][0],)
+            ).fetchall()
+            if set(last) == {(item.path, item.sha256) for item in new.items}:
+                return False
+        for row_id, status in rows:
+            if status in ("pending", "deferred"):
+                db.execute(
+                    "UPDATE deliveries SET status = 'cancelled', detail = ?, updated = ? "
+                    "WHERE id = ?",
+                    ("superseded by a newer pack", now, row_id),
+                )
+                _event(db, row_id, now, Status.CANCELLED, "superseded by a newer pack")
+        return True
+
+    def latest(self, channel: str, recipient: str, kind: str) -> Delivery | None:
+        """The recipient's most recent delivery of ``kind`` that was received or may have been."""
+        rows = self.state.query(
+            "SELECT id FROM deliveries WHERE channel = ? AND recipient = ? AND kind = ? "
+            "AND status IN ('sent', 'possible_duplicate') ORDER BY id DESC LIMIT 1",
+            (channel, recipient, kind),
+        )
+        return self.get(rows[0][0]) if rows else None
 
     def taken(self, kind: str, since: float | None = None) -> set[tuple[str, str, str]]:
         """``(recipient, case_ref, sha256)`` of every case version already sent, or on its way,
@@ -295,11 +335,21 @@ class Ledger:
         return {str(row[0]) for row in rows}
 
 
+# Kinds whose delivery stands for the recipient's whole state (a partner's folder, the event
+# announcing it): recorded only when different from the last one, replacing older ones waiting.
+SNAPSHOTS = frozenset({"pack", "event"})
+
+
+def _empty(new: NewDelivery) -> NewDelivery:
+    return NewDelivery(new.channel, new.kind, new.recipient, new.locale, new.build_dir, ())
+
+
 def _without(new: NewDelivery, taken: set[tuple[str, str, str]]) -> NewDelivery:
-    """``new`` without the cases whose version the recipient already has (or is getting)."""
-    done = {
-        item.case_ref for item in new.items if (new.recipient, item.case_ref, item.sha256) in taken
-    }
+    """``new`` without the cases whose version the recipient already has (or is getting):
+    every file of the case is one it has; a case with any new file goes whole."""
+    refs = {item.case_ref for item in new.items}
+    fresh = {i.case_ref for i in new.items if (new.recipient, i.case_ref, i.sha256) not in taken}
+    done = refs - fresh
     if not done:
         return new
     kept = tuple(item for item in new.items if item.case_ref not in done)

@@ -16,7 +16,7 @@ from campaign.ledger import Delivery, Item
 from campaign.qr import Tracking, qr_url
 
 if TYPE_CHECKING:
-    from campaign.batch import Build
+    from campaign.buildview import Build
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,15 @@ def _poster_url(template: str | None, item: Item) -> str | None:
 
 
 def _attachment(root: Path, item: Item) -> Attachment:
-    """The bytes of ``item``, checked against the digest the delivery recorded."""
+    data = read_item(root, item)
+    suffix = Path(item.path).suffix
+    media = mimetypes.guess_type(item.path)[0] or "application/octet-stream"
+    return Attachment(f"{item.case_ref}-{item.locale}-{item.format}{suffix}", media, data)
+
+
+def read_item(root: Path, item: Item) -> bytes:
+    """The bytes of ``item`` in the build at ``root``, checked against the digest the delivery
+    recorded (:class:`StaleDelivery` when missing, outside the build or changed)."""
     path = (root / item.path).resolve()
     if not path.is_relative_to(root):
         raise StaleDelivery(f"{item.path} is outside the build folder")
@@ -121,5 +129,4 @@ def _attachment(root: Path, item: Item) -> Attachment:
         raise StaleDelivery(f"{item.path} cannot be read: {err.strerror}") from None
     if hashlib.sha256(data).hexdigest() != item.sha256:
         raise StaleDelivery(f"{item.path} changed since the batch was planned")
-    media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return Attachment(f"{item.case_ref}-{item.locale}-{item.format}{path.suffix}", media, data)
+    return data

@@ -91,7 +91,7 @@ MIGRATIONS: tuple[str, ...] = (
         format TEXT NOT NULL,
         path TEXT NOT NULL,              -- relative to the delivery's build_dir
         sha256 TEXT NOT NULL,            -- the rendition version this delivery carries
-        PRIMARY KEY (delivery_id, case_ref, format)
+        PRIMARY KEY (delivery_id, case_ref, locale, format)
     );
     CREATE INDEX delivery_items_by_case ON delivery_items (case_ref);
     CREATE TABLE delivery_events (

@@ -78,10 +78,11 @@ def status_text(ledger: Ledger, limit: int = 100) -> str:
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for channel, status, n in counts:
         table[channel][status] += n
-    width = max(len(name) for name in table)
-    lines = [f"{'channel':<{width}}  " + "  ".join(f"{s.value:>9}" for s in Status)]
+    width = max(len(name) for name in [*table, "channel"])
+    lines = [f"{'channel':<{width}}  " + "  ".join(f"{s.value:>{len(s.value)}}" for s in Status)]
     for channel, row in sorted(table.items()):
-        lines.append(f"{channel:<{width}}  " + "  ".join(f"{row[s]:>9}" for s in Status))
+        cells = "  ".join(f"{row[s]:>{len(s.value)}}" for s in Status)
+        lines.append(f"{channel:<{width}}  {cells}")
     attention = ledger.deliveries([s.value for s in ATTENTION])
     if attention:
         lines.append("")

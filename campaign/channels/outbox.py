@@ -1,8 +1,9 @@
 """``outbox:DIR`` — the embedded channel: nothing leaves the machine. E-mail goes into a Maildir
-(``DIR/new/<key>.eml``, real RFC 5322 files any mail client or parser opens), packs into
-``DIR/packs/<recipient>/<key>/``. Files are written under ``tmp/`` and renamed into place, and
-named by the idempotency key, so a retry replaces a file with the same bytes instead of adding a
-second copy. ``DIR`` is relative to the config file."""
+(``DIR/new/<key>.eml``, real RFC 5322 files any mail client or parser opens), a partner's pack
+into ``DIR/partners/<name>/`` (kept equal to the latest pack: files it no longer lists are
+deleted), print jobs into ``DIR/print/<vendor>/<key>/``. Files are written under ``tmp/`` and
+renamed into place, and named by the idempotency key, so a retry replaces a file with the same
+bytes instead of adding a second copy. ``DIR`` is relative to the config file."""
 
 from __future__ import annotations
 
@@ -46,16 +47,41 @@ class OutboxChannel(BaseChannel):
             target = self.root / "new" / f"{item.key}.eml"
             _place(self.root / "tmp" / f"{item.key}.eml", target, item.data)
             return Receipt(Outcome.ACCEPTED, target.name, f"written to {target}")
-        folder = self.root / "packs" / _name(item.recipient) / item.key
+        if item.kind == "pack":
+            folder = self.root / "partners" / _name(item.recipient)
+        else:
+            folder = self.root / item.kind / _name(item.recipient) / item.key
+        written = self._write_files(item, folder)
+        removed = _prune(folder, written) if item.kind == "pack" else []
+        if item.data:
+            _place(self.root / "tmp" / f"{item.key}.part", folder / "event.json", item.data)
+        return Receipt(Outcome.ACCEPTED, item.key, f"written to {folder}",
+                       {"files": sorted(written), "removed": removed})  # fmt: skip
+
+    def _write_files(self, item: Outgoing, folder: Path) -> set[str]:
+        written: set[str] = set()
         for name, data in item.files:
             target = (folder / name).resolve()
             if not target.is_relative_to(folder.resolve()):
                 raise ChannelError(f"outbox: a pack file name leaves its folder: {name!r}",
                                    retryable=False)  # fmt: skip
-            _place(self.root / "tmp" / f"{item.key}.{os.getpid()}.part", target, data)
-        if item.data:
-            _place(self.root / "tmp" / f"{item.key}.part", folder / "message", item.data)
-        return Receipt(Outcome.ACCEPTED, item.key, f"written to {folder}")
+            if not (target.is_file() and target.read_bytes() == data):
+                _place(self.root / "tmp" / f"{item.key}.{os.getpid()}.part", target, data)
+            written.add(name)
+        return written
+
+
+def _prune(folder: Path, keep: set[str]) -> list[str]:
+    """Delete the files of ``folder`` a pack no longer lists (and folders left empty)."""
+    removed = []
+    for path in sorted(folder.rglob("*"), reverse=True):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and name not in keep:
+            path.unlink()
+            removed.append(name)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return removed
 
 
 def _name(recipient: str) -> str:

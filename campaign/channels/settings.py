@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from campaign.errors import ConfigError
 
+MAX_RETRY_AFTER_S = 86400.0
 SCHEMES = ("outbox", "smtp", "smtps", "ses", "s3", "sftp", "https")
 
 
@@ -39,7 +40,8 @@ class RetrySettings:
         else:
             ceiling = min(self.cap_s, self.base_s * 2 ** max(0, attempt - 1))
         wait = rng.uniform(0, ceiling) if self.jitter else ceiling
-        return max(wait, retry_after or 0.0)
+        # a receiver's Retry-After is honoured, up to a day (a hostile one cannot park us)
+        return max(wait, min(retry_after or 0.0, MAX_RETRY_AFTER_S))
 
 
 # Per scheme: Postfix-like for mail (RFC 5321 asks for days), Standard Webhooks' schedule for

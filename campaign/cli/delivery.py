@@ -95,8 +95,12 @@ def send_step(
             click.echo(plan_text(done.batch, open_channels(config, ledger.clock)))
             return 0
         click.echo(send_text(done.recorded, done.report))
-        for where in outboxes(config):
-            click.echo(f"Messages: {where} (open the .eml files in a mail client)", err=True)
+        for where in dict.fromkeys(outboxes(config)):
+            click.echo(
+                f"Outbox: {where.parent} (e-mail in new/: open the .eml files in a mail client; "
+                "partner packs in partners/, print jobs in print/)",
+                err=True,
+            )
         click.echo(f"ledger: {ledger.state.path} (campaign status for details)", err=True)
         return 4 if done.report.incomplete() else 0
 
