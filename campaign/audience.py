@@ -147,6 +147,15 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class Landing:
+    """Case landing pages (the QR target): published under ``base_url`` (``<ref>/`` per case)
+    through ``channel``, usually a public S3 bucket."""
+
+    base_url: str
+    channel: ChannelSettings
+
+
+@dataclass(frozen=True)
 class DkimSettings:
     selector: str
     domain: str
@@ -194,6 +203,7 @@ class Audience:
     vendors: tuple[Vendor, ...] = ()
     email: EmailSettings = field(default_factory=EmailSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    landing: Landing | None = None
 
 
 def audience(path: Path, data: Mapping[str, Any], base: Path) -> Audience:
@@ -211,6 +221,7 @@ def audience(path: Path, data: Mapping[str, Any], base: Path) -> Audience:
             ),
             email=_email(path, data.get("email", {}), base),
             delivery=_delivery(path, data.get("delivery", {})),
+            landing=_landing(path, data["landing"], base) if "landing" in data else None,
         )
     except ValueError as err:
         raise ConfigError(f"{path}: {err}") from None
@@ -352,6 +363,16 @@ def _dkim(t: Any, base: Path) -> DkimSettings:
     if not all(isinstance(t.get(key), str) for key in ("selector", "domain", "key_file")):
         raise ValueError("email.dkim needs selector, domain and key_file")
     return DkimSettings(t["selector"], t["domain"].lower(), base / t["key_file"])
+
+
+def _landing(path: Path, t: Any, base: Path) -> Landing:
+    if not isinstance(t, dict):
+        raise ValueError("[landing] must be a table")
+    _keys("landing", t, {"base_url", "channel"})
+    url = t.get("base_url")
+    if not (isinstance(url, str) and url.startswith("https://")):
+        raise ValueError("landing.base_url must start with https:// (pages go to BASE/<ref>/)")
+    return Landing(url.rstrip("/") + "/", _channel(path, "landing", t, base))
 
 
 def _delivery(path: Path, t: Any) -> DeliverySettings:

@@ -21,6 +21,7 @@ from campaign.buildview import Build, Gate, item_of
 from campaign.config import Config
 from campaign.errors import InputError
 from campaign.i18n import fallback_chain, review
+from campaign.landing import plan_landing
 from campaign.ledger import Item, Ledger, NewDelivery
 from campaign.partnerpack import plan_partner
 from campaign.printpack import PRINT, plan_vendor
@@ -94,6 +95,10 @@ def _plan_partners_and_vendors(
         pack = plan_partner(config, build, gate, partner, cases)
         if pack is not None:
             batch.deliveries.append(pack)
+    if config.audience.landing is not None:
+        pages = plan_landing(build, gate, config.audience.landing, cases)
+        if pages is not None:
+            batch.deliveries.append(pages)
     printed = ledger.taken(PRINT) if config.audience.vendors else set()
     for vendor in config.audience.vendors:
         job = plan_vendor(build, gate, vendor, cases, printed)

@@ -125,6 +125,7 @@ _TABLES = {
     "vendors": dict,
     "email": dict,
     "delivery": dict,
+    "landing": dict,
 }
 
 

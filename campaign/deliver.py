@@ -27,7 +27,8 @@ from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock, SystemClock
 from campaign.config import Config
 from campaign.errors import CampaignError
-from campaign.ledger import Delivery, Ledger, NewDelivery, Status
+from campaign.landing import LANDING, landing_files
+from campaign.ledger import Delivery, Ledger, NewDelivery, Status, suppression_key
 from campaign.packs import EmailDigest, StaleDelivery, email_digest
 from campaign.partnerpack import PACK, pack_files, pack_path
 from campaign.printpack import PRINT, print_files
@@ -66,6 +67,8 @@ def channel_tables(config: Config) -> dict[str, ChannelSettings]:
     found = {f"lists.{item.name}": item.channel for item in config.audience.lists}
     found |= {f"partners.{item.name}": item.channel for item in config.audience.partners}
     found |= {f"vendors.{item.name}": item.channel for item in config.audience.vendors}
+    if config.audience.landing is not None:
+        found[LANDING] = config.audience.landing.channel
     found |= {
         f"partners.{item.name}{WEBHOOK}": item.webhook
         for item in config.audience.partners
@@ -108,7 +111,10 @@ class Payloads:
         build = self._build(delivery.build_dir)
         files: tuple[tuple[str, bytes], ...] = ()
         data, sender = b"", ""
-        if delivery.kind == PACK and delivery.channel in self._partners:
+        landing = self.config.audience.landing
+        if delivery.kind == PACK and delivery.channel == LANDING and landing is not None:
+            files = landing_files(delivery, build, self.config, landing)
+        elif delivery.kind == PACK and delivery.channel in self._partners:
             files = pack_files(delivery, build, self.config, self._partners[delivery.channel])
         elif delivery.kind == PRINT and delivery.channel in self._vendors and self.ledger:
             vendor = self._vendors[delivery.channel]
@@ -209,8 +215,12 @@ class Loop:
         if self.ledger.resolved(delivery.case_refs):
             maybe = "; an earlier try may have arrived" if delivery.uncertain else ""
             return "a case in it was resolved" + maybe
-        if delivery.kind == "email" and self.ledger.is_suppressed(delivery.recipient):
-            return "the address is suppressed"
+        if self.ledger.is_suppressed(suppression_key(delivery)):
+            return (
+                "the address is suppressed"
+                if delivery.kind == "email"
+                else ("the endpoint is disabled (it answered 410 Gone)")
+            )
         return None
 
     def _failed(self, delivery: Delivery, channel: Channel, err: ChannelError) -> Status:

@@ -225,8 +225,13 @@ class Ledger:
             if not error.retryable:
                 status = Status.FAILED
                 if error.suppress:
-                    _suppress(db, delivery.recipient, "bounce", delivery.channel, now)
-                    detail += "; address suppressed"
+                    target = suppression_key(delivery)
+                    _suppress(db, target, "bounce", delivery.channel, now)
+                    detail += (
+                        "; address suppressed"
+                        if target == delivery.recipient
+                        else ("; endpoint disabled")
+                    )
                 next_at = now
             else:
                 wait = retry.delay(delivery.attempts, rng, error.retry_after)
@@ -355,6 +360,12 @@ def _without(new: NewDelivery, taken: set[tuple[str, str, str]]) -> NewDelivery:
     kept = tuple(item for item in new.items if item.case_ref not in done)
     return NewDelivery(new.channel, new.kind, new.recipient, new.locale, new.build_dir, kept,
                        new.recipient_name, new.priority)  # fmt: skip
+
+
+def suppression_key(delivery: Delivery) -> str:
+    """What a permanent refusal disables: the address of an e-mail, else the channel table
+    (a partner's endpoint that answered 410 Gone)."""
+    return delivery.recipient if delivery.kind == "email" else delivery.channel
 
 
 def _address_key(address: str) -> str:

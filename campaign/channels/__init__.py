@@ -35,6 +35,7 @@ BUILT_IN = {
     "s3": "campaign.channels.s3:S3Channel",
     "sftp": "campaign.channels.sftp:SftpChannel",
     "https": "campaign.channels.webhook:WebhookChannel",
+    "http": "campaign.channels.webhook:WebhookChannel",  # loopback tests (allow_private) only
 }
 
 

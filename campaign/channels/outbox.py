@@ -47,7 +47,9 @@ class OutboxChannel(BaseChannel):
             target = self.root / "new" / f"{item.key}.eml"
             _place(self.root / "tmp" / f"{item.key}.eml", target, item.data)
             return Receipt(Outcome.ACCEPTED, target.name, f"written to {target}")
-        if item.kind == "pack":
+        if item.kind == "pack" and item.recipient == "landing":  # the case landing pages
+            folder = self.root / "pages"
+        elif item.kind == "pack":
             folder = self.root / "partners" / _name(item.recipient)
         else:
             folder = self.root / item.kind / _name(item.recipient) / item.key

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from campaign.errors import ConfigError
 
 MAX_RETRY_AFTER_S = 86400.0
-SCHEMES = ("outbox", "smtp", "smtps", "ses", "s3", "sftp", "https")
+SCHEMES = ("outbox", "smtp", "smtps", "ses", "s3", "sftp", "https", "http")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ DEFAULT_RETRY: Mapping[str, RetrySettings] = {
         lifetime_s=3 * 86400,
     ),
 }
+DEFAULT_RETRY = {**DEFAULT_RETRY, "http": DEFAULT_RETRY["https"]}
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "sftp": {"key_file": str},
     # https://…: a webhook endpoint; allow_private only for tests on loopback
     "https": {"allow_private": bool},
+    "http": {"allow_private": bool},  # only with allow_private (a test receiver on loopback)
 }
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -141,6 +143,8 @@ def channel_settings(where: str, table: Any, base_dir: Path) -> ChannelSettings:
     scheme = url.split(":", 1)[0].lower()
     extra = OPTIONS.get(scheme, {})
     _check(where, table, {**_KEYS, **extra})
+    if scheme == "http" and not table.get("allow_private"):
+        raise ConfigError(f"{where}.url: webhooks use https:// (http:// only for loopback tests)")
     for key in ("secret_env", "access_key_env"):
         if key in table and not _ENV_NAME.fullmatch(table[key]):
             raise ConfigError(f"{where}.{key} must be the NAME of an environment variable")

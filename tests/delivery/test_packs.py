@@ -41,6 +41,13 @@ channel = { url = "outbox:outbox" }
 """
 
 
+LANDING = """
+[landing]
+base_url = "https://example.org/c/"
+channel = { url = "outbox:outbox" }
+"""
+
+
 def send(campaign: Campaign, clock: ManualClock | None = None):  # type: ignore[no-untyped-def]
     with campaign.ledger(clock or ManualClock()) as ledger:
         return send_build(campaign.config(), campaign.build, ledger, AS_OF)
@@ -180,3 +187,38 @@ def test_a_case_that_leaves_is_deleted_from_the_partner_folder(make_campaign: Ma
     with campaign.ledger() as ledger:
         packs = [d for d in ledger.deliveries() if d.channel == "partners.ngo-mx"]
         assert [d.status for d in packs] == [Status.SENT, Status.SENT]
+
+
+def test_no_landing_pages_without_social_images(make_campaign: MakeCampaign) -> None:
+    # the small build has no social images: landing pages need them, so use a build with them
+    campaign = make_campaign(
+        [],
+        extra=LANDING,
+    )
+    manifest = json.loads((campaign.build / "manifest.json").read_text())
+    assert not any(r["format"] == "social-1200x630" for r in manifest["renditions"])
+    assert send(campaign).recorded == 0  # nothing to publish without the social images
+
+
+def test_landing_pages_from_the_full_build(
+    make_campaign: MakeCampaign, demo_build: object, tmp_path: Path
+) -> None:
+    campaign = make_campaign(
+        [],
+        extra=LANDING,
+    )
+    campaign.build = demo_build.root  # type: ignore[attr-defined]
+    campaign.approve()
+    send(campaign)
+    pages = folder(campaign, "pages")
+    ref = campaign.ref("DEMO-AE-001")
+    page = (pages / ref / "ar" / "index.html").read_text()
+    assert f'content="https://example.org/c/{ref}/ar/social-1200x630.jpg"' in page
+    assert 'dir="rtl"' in page
+    assert (pages / ref / "index.html").read_text().count('src="ar/social-1200x630.jpg"') == 1
+    restricted = campaign.ref("DEMO-AE-002")
+    assert not (pages / restricted).exists()  # restricted cases get no public page
+    with campaign.ledger() as ledger, ledger.state.transaction() as db:
+        db.execute("INSERT INTO resolutions (case_ref, resolved_at) VALUES (?, 0)", (ref,))
+    send(campaign)
+    assert not (pages / ref).exists()

@@ -1,0 +1,80 @@
+"""Case landing pages — the page a QR code opens — published when ``[landing]`` is configured:
+per public case and language ``<ref>/<locale>/index.html`` with Open Graph tags (the social
+image beside it) and ``<ref>/index.html`` in the case's own language. Like a partner pack, the
+pages are one folder kept equal to the active cases; the withdrawal stage puts the neutral
+"appeal closed" page in place of a withdrawn case's pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Sequence
+from dataclasses import replace
+
+from campaign.audience import Landing
+from campaign.buildview import Build, Gate, item_of
+from campaign.config import Config
+from campaign.i18n import country, country_table
+from campaign.ledger import Delivery, Item, NewDelivery
+from campaign.packs import StaleDelivery, read_item
+from campaign.targeting import CaseInfo
+
+LANDING = "landing"  # the channel table name and the recipient of the pages
+IMAGE = "social-1200x630"
+
+
+def plan_landing(build: Build, gate: Gate, landing: Landing, cases: Sequence[CaseInfo]
+                 ) -> NewDelivery | None:  # fmt: skip
+    """The pages of every public case (its social image in each language it was rendered in)."""
+    items: list[Item] = []
+    for case in cases:
+        if case.case_ref in build.restricted:
+            continue
+        for locale in case.locales:
+            rendition = build.renditions.get((case.case_ref, locale, IMAGE))
+            if rendition is not None and gate.hold(rendition) is None:
+                items.append(item_of(rendition))
+    if not items:
+        return None
+    return NewDelivery(LANDING, "pack", LANDING, "en", str(build.root), tuple(items))
+
+
+def landing_files(delivery: Delivery, build: Build, config: Config, landing: Landing
+                  ) -> tuple[tuple[str, bytes], ...]:  # fmt: skip
+    """Every file of the pages folder (the same bytes on every retry)."""
+    from campaign.feeds import FeedEntry, landing_page
+
+    when = dt.datetime.fromtimestamp(delivery.created, dt.UTC).replace(microsecond=0)
+    countries = country_table(config.countries)
+    by_case = {case.case_ref: case for case in build.cases}
+    files: dict[str, bytes] = {}
+    for item in delivery.items:
+        rendition = build.renditions.get((item.case_ref, item.locale, item.format))
+        if rendition is None or rendition["sha256"] != item.sha256:
+            raise StaleDelivery(f"{item.path} is no longer the version that was planned")
+        name = f"{IMAGE}{posixpath.splitext(item.path)[1]}"
+        image = f"{item.case_ref}/{item.locale}/{name}"
+        files[image] = read_item(build.root, item)
+        entry = FeedEntry(
+            case_ref=item.case_ref,
+            locale=item.locale,
+            title=build.names.get(item.case_ref) or item.case_ref,
+            summary=str(rendition.get("alt") or ""),
+            url=f"{landing.base_url}{item.case_ref}/{item.locale}/",
+            image_url=name,  # the page shows the image beside it; og:image is absolute
+            image_alt=str(rendition.get("alt") or ""),
+            image_type=str(rendition["media_type"]),
+            published=when,
+            updated=when,
+        )
+        case = by_case.get(item.case_ref)
+        hotline = country(case.country, countries).hotline if case else ""
+        absolute = landing.base_url + image
+        page = landing_page(entry, config.organisation, absolute, hotline or None)
+        files[f"{item.case_ref}/{item.locale}/index.html"] = page
+        if case is not None and case.locales and case.locales[0] == item.locale:
+            top = replace(entry, image_url=f"{item.locale}/{name}")  # one folder up
+            files[f"{item.case_ref}/index.html"] = landing_page(
+                top, config.organisation, absolute, hotline or None
+            )
+    return tuple(sorted(files.items()))
