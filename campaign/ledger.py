@@ -11,6 +11,7 @@ state change is one committed transaction and leaves an event in ``delivery_even
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from campaign.channels.base import ChannelError, Receipt
 from campaign.channels.settings import RetrySettings
 from campaign.clock import Clock
 from campaign.config import Config
+from campaign.ledgerqueries import LedgerQueries, address_key
 from campaign.models import (
     FINAL,
     OPEN,
@@ -37,12 +39,6 @@ __all__ = ["FINAL", "OPEN", "RECEIVED", "TAKEN", "Delivery", "Item", "Ledger", "
 Item = DeliveryItem
 
 
-_COLUMNS = (
-    "id, key, channel, kind, recipient, recipient_name, locale, build_dir, status, attempts, "
-    "uncertain, created, first_attempt, remote_id, detail"
-)
-
-
 def delivery_key(new: NewDelivery, created: float) -> str:
     """The idempotency key: a digest of who gets what and when it was recorded (32 hex)."""
     parts = [new.channel, new.kind, new.recipient, new.locale, repr(created)]
@@ -50,7 +46,7 @@ def delivery_key(new: NewDelivery, created: float) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-class Ledger:
+class Ledger(LedgerQueries):
     """The deliveries of one state database, with the time taken from ``clock``."""
 
     def __init__(self, state: State, clock: Clock) -> None:
@@ -125,32 +121,6 @@ class Ledger:
                 _event(db, row_id, now, Status.CANCELLED, "superseded by a newer pack")
         return True
 
-    def latest(self, channel: str, recipient: str, kind: str) -> Delivery | None:
-        """The recipient's most recent delivery of ``kind`` that was received or may have been."""
-        rows = self.state.query(
-            "SELECT id FROM deliveries WHERE channel = ? AND recipient = ? AND kind = ? "
-            "AND status IN ('sent', 'possible_duplicate') ORDER BY id DESC LIMIT 1",
-            (channel, recipient, kind),
-        )
-        return self.get(rows[0][0]) if rows else None
-
-    def taken(self, kind: str, since: float | None = None) -> set[tuple[str, str, str]]:
-        """``(recipient, case_ref, sha256)`` of every case version already sent, or on its way,
-        to a recipient by ``kind`` deliveries; with ``since``, a version received before that
-        time no longer counts (reminders)."""
-        marks = ", ".join("?" for _ in TAKEN)
-        rows = self.state.query(
-            "SELECT d.recipient, i.case_ref, i.sha256, d.status, d.updated "  # noqa: S608
-            "FROM deliveries d JOIN delivery_items i ON i.delivery_id = d.id "
-            f"WHERE d.kind = ? AND d.status IN ({marks})",
-            (kind, *sorted(TAKEN)),
-        )
-        return {
-            (recipient, ref, sha)
-            for recipient, ref, sha, status, updated in rows
-            if since is None or status in OPEN or updated >= since
-        }
-
     # -- the send loop's side ----------------------------------------------------------------
 
     def claim(self, worker: str, channels: Collection[str], lease_s: float) -> Delivery | None:
@@ -184,20 +154,6 @@ class Ledger:
             _event(db, row_id, now, Status.SENDING, detail)
         return self.get(row_id)
 
-    def next_due(self, channels: Collection[str]) -> float | None:
-        """When the next open delivery of ``channels`` becomes due (Unix time), if any."""
-        if not channels:
-            return None
-        marks = ", ".join("?" for _ in channels)
-        row = self.state.query(
-            "SELECT MIN(CASE status WHEN 'sending' THEN lease_until ELSE next_attempt END) "  # noqa: S608
-            f"FROM deliveries WHERE channel IN ({marks}) AND status IN "
-            "('pending', 'deferred', 'sending')",
-            tuple(channels),
-        )
-        value = row[0][0] if row else None
-        return float(value) if value is not None else None
-
     def sent(self, delivery: Delivery, receipt: Receipt) -> Status:
         """Record an accepted attempt: ``sent``, or ``possible_duplicate`` when an earlier try
         may also have arrived."""
@@ -209,9 +165,10 @@ class Ledger:
             status = Status.POSSIBLE_DUPLICATE if uncertain else Status.SENT
             db.execute(
                 "UPDATE deliveries SET status = ?, remote_id = ?, detail = ?, lease_until = NULL, "
-                "updated = ? WHERE id = ?",
-                (status, receipt.remote_id, receipt.detail, now, delivery.id),
-            )
+                "evidence = ?, updated = ? WHERE id = ?",
+                (status, receipt.remote_id, receipt.detail, _json(receipt.evidence), now,
+                 delivery.id),
+            )  # fmt: skip
             _event(db, delivery.id, now, status, receipt.detail or str(receipt.remote_id or ""))
         return status
 
@@ -270,79 +227,47 @@ class Ledger:
             )
             _event(db, delivery.id, now, Status.CANCELLED, reason)
 
-    # -- reading -----------------------------------------------------------------------------
-
-    def get(self, row_id: int) -> Delivery:
-        row = self.state.query(
-            f"SELECT {_COLUMNS} FROM deliveries WHERE id = ?",  # noqa: S608
-            (row_id,),
-        )[0]
-        items = self.state.query(
-            "SELECT case_ref, locale, format, path, sha256 FROM delivery_items "
-            "WHERE delivery_id = ? ORDER BY rowid",
-            (row_id,),
-        )
-        return _delivery(row, tuple(Item(*item) for item in items))
-
-    def deliveries(self, statuses: Collection[str] = ()) -> list[Delivery]:
-        """Every delivery (of ``statuses`` when given), oldest first, without their items."""
-        where = ""
-        if statuses:
-            where = " WHERE status IN (" + ", ".join("?" for _ in statuses) + ")"
-        rows = self.state.query(
-            f"SELECT {_COLUMNS} FROM deliveries{where} ORDER BY id",  # noqa: S608
-            tuple(statuses),
-        )
-        return [_delivery(row, ()) for row in rows]
-
-    def counts(self) -> list[tuple[str, str, int]]:
-        """``(channel, status, n)`` for every channel table and status present."""
-        rows = self.state.query(
-            "SELECT channel, status, COUNT(*) FROM deliveries GROUP BY channel, status "
-            "ORDER BY channel, status"
-        )
-        return [(str(c), str(s), int(n)) for c, s, n in rows]
-
-    def events(self, delivery_id: int) -> list[tuple[float, str, str]]:
-        rows = self.state.query(
-            "SELECT at, status, detail FROM delivery_events WHERE delivery_id = ? ORDER BY id",
-            (delivery_id,),
-        )
-        return [(float(a), str(s), str(d)) for a, s, d in rows]
-
-    # -- suppressions and resolutions ----------------------------------------------------------
+    # -- suppressions and withdrawal ----------------------------------------------------------
 
     def suppress(self, address: str, reason: str, source: str) -> bool:
         """Never send to ``address`` again; returns whether it was new."""
         with self.state.transaction() as db:
             return _suppress(db, address, reason, source, self._now())
 
-    def is_suppressed(self, address: str) -> bool:
-        rows = self.state.query(
-            "SELECT 1 FROM suppressions WHERE address = ?", (_address_key(address),)
-        )
-        return bool(rows)
-
-    def suppressions(self) -> list[tuple[str, str, str, float]]:
-        rows = self.state.query("SELECT address, reason, source, at FROM suppressions ORDER BY at")
-        return [(str(a), str(r), str(s), float(t)) for a, r, s, t in rows]
-
-    def resolved(self, case_refs: Collection[str]) -> set[str]:
-        """Those of ``case_refs`` that are resolved now (checked right before every send)."""
-        if not case_refs:
-            return set()
-        marks = ", ".join("?" for _ in case_refs)
-        rows = self.state.query(
-            f"SELECT case_ref FROM resolutions WHERE reopened_at IS NULL "  # noqa: S608
-            f"AND case_ref IN ({marks})",
-            tuple(case_refs),
-        )
-        return {str(row[0]) for row in rows}
+    def cancel_case(self, case_ref: str, reason: str) -> int:
+        """Cancel every pending or deferred delivery that carries ``case_ref`` (one that is being
+        sent right now is stopped by the send loop's check before its external call)."""
+        now = self._now()
+        with self.state.transaction() as db:
+            rows = db.execute(
+                "SELECT DISTINCT d.id FROM deliveries d JOIN delivery_items i "  # noqa: S608
+                "ON i.delivery_id = d.id WHERE i.case_ref = ? AND i.format NOT IN "
+                f"({_MARKS}) AND d.status IN ('pending', 'deferred')",
+                (case_ref, *WITHDRAWAL_FORMATS),
+            ).fetchall()
+            for (row_id,) in rows:
+                db.execute(
+                    "UPDATE deliveries SET status = 'cancelled', detail = ?, updated = ? "
+                    "WHERE id = ?",
+                    (reason, now, row_id),
+                )
+                _event(db, row_id, now, Status.CANCELLED, reason)
+        return len(rows)
 
 
 # Kinds whose delivery stands for the recipient's whole state (a partner's folder, the event
 # announcing it): recorded only when different from the last one, replacing older ones waiting.
 SNAPSHOTS = frozenset({"pack", "event"})
+# Item formats that mark withdrawal work about a case rather than a rendition of it.
+WITHDRAWAL_FORMATS = ("notice", "withdrawn", "closed", "cancelled")
+_MARKS = ", ".join("?" for _ in WITHDRAWAL_FORMATS)
+
+
+def _json(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return "{}"
 
 
 def _empty(new: NewDelivery) -> NewDelivery:
@@ -368,17 +293,11 @@ def suppression_key(delivery: Delivery) -> str:
     return delivery.recipient if delivery.kind == "email" else delivery.channel
 
 
-def _address_key(address: str) -> str:
-    """Suppressions compare whole addresses case-insensitively: a local part may in theory be
-    case-sensitive, but someone who unsubscribed as Ana@ must not get mail as ana@."""
-    return address.strip().lower()
-
-
 def _suppress(db: Any, address: str, reason: str, source: str, now: float) -> bool:
     before = db.total_changes
     db.execute(
         "INSERT OR IGNORE INTO suppressions (address, reason, source, at) VALUES (?, ?, ?, ?)",
-        (_address_key(address), reason, source, now),
+        (address_key(address), reason, source, now),
     )
     return bool(db.total_changes - before)
 
@@ -388,15 +307,6 @@ def _event(db: Any, row_id: int | None, at: float, status: str, detail: str) -> 
         "INSERT INTO delivery_events (delivery_id, at, status, detail) VALUES (?, ?, ?, ?)",
         (row_id, at, status, detail),
     )
-
-
-def _delivery(row: Sequence[Any], items: tuple[Item, ...]) -> Delivery:
-    (row_id, key, channel, kind, recipient, name, locale, build_dir, status, attempts,
-     uncertain, created, first, remote_id, detail) = row  # fmt: skip
-    return Delivery(
-        row_id, key, channel, kind, recipient, name, locale, build_dir, Status(status),
-        attempts, bool(uncertain), created, first, remote_id, detail, items,
-    )  # fmt: skip
 
 
 @contextmanager

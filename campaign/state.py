@@ -80,7 +80,8 @@ MIGRATIONS: tuple[str, ...] = (
         claimed_by TEXT,
         updated REAL NOT NULL,
         remote_id TEXT,
-        detail TEXT NOT NULL DEFAULT ''
+        detail TEXT NOT NULL DEFAULT '',
+        evidence TEXT NOT NULL DEFAULT '{}'  -- JSON from the receipt: version ids, status codes
     );
     CREATE INDEX deliveries_due ON deliveries (status, priority, next_attempt);
     CREATE INDEX deliveries_by_recipient ON deliveries (recipient, kind);
@@ -109,10 +110,22 @@ MIGRATIONS: tuple[str, ...] = (
         at REAL NOT NULL
     );
     CREATE TABLE resolutions (
-        case_ref TEXT PRIMARY KEY,
+        id INTEGER PRIMARY KEY,
+        case_ref TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT 'other',  -- found, withdrawn, other (never published)
         resolved_at REAL NOT NULL,
         reopened_at REAL                 -- set by an explicit re-open; NULL while resolved
     );
+    CREATE UNIQUE INDEX resolutions_open ON resolutions (case_ref) WHERE reopened_at IS NULL;
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        case_ref TEXT NOT NULL,
+        channel TEXT NOT NULL,           -- a channel table, or 'local', 'cap', 'person'
+        action TEXT NOT NULL,
+        at REAL NOT NULL,
+        outcome TEXT NOT NULL            -- non-personal: no names, no addresses
+    );
+    CREATE INDEX audit_by_case ON audit (case_ref, id);
     """,
 )
 
