@@ -7,9 +7,15 @@ DEMO   := examples/demo
 
 .PHONY: demo test soak setup system-deps lint typecheck check bench bench-build bench-smtp previews clean
 
+# The example's whole life on a fresh state folder: build, approve and deliver (to the outbox),
+# publish one CAP alert, then resolve that case and print its takedown report (exit 5 = items
+# for a person, as expected).
 demo: setup
+	rm -rf $(DEMO)/.campaign $(DEMO)/outbox
 	$(BIN)/python $(DEMO)/make_photos.py
 	$(BIN)/campaign run --config $(DEMO)/campaign.toml --approve-as "Demo reviewer (fictional)"
+	$(BIN)/campaign alert $(DEMO)/cases.csv DEMO-US-001 --format cap --config $(DEMO)/campaign.toml > /dev/null
+	$(BIN)/campaign resolve DEMO-US-001 --config $(DEMO)/campaign.toml || [ $$? -eq 5 ]
 
 test: setup
 	@bash scripts/system-deps.sh --tests

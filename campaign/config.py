@@ -79,6 +79,7 @@ class Config:
     store: StoreSettings = field(default_factory=StoreSettings)
     countries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     audience: Audience = field(default_factory=Audience)  # lists, partners, vendors, [email]
+    grace_days: float = 0.0  # [withdrawal] days before a resolved case's local copies are purged
 
 
 # key → (type, converter target); the single schema that docs/configuration.md documents.
@@ -126,6 +127,7 @@ _TABLES = {
     "email": dict,
     "delivery": dict,
     "landing": dict,
+    "withdrawal": {"grace_days": float},
 }
 
 
@@ -193,6 +195,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
         store=StoreSettings(**store),
         countries={code.upper(): dict(table) for code, table in countries.items()},
         audience=audience(path, data, base),
+        grace_days=_grace(path, _table(path, data, "withdrawal", {"grace_days": float})),
     )
 
 
@@ -272,6 +275,13 @@ def _photo_url(path: Path, template: str) -> str:
             "(the public photo of the case, never a local path)"
         )
     return template
+
+
+def _grace(path: Path, table: Mapping[str, Any]) -> float:
+    days = float(table.get("grace_days", 0.0))
+    if not 0 <= days <= 365:
+        raise ConfigError(f"{path}: withdrawal.grace_days must be between 0 and 365")
+    return days
 
 
 def _radius(path: Path, value: float) -> float:

@@ -18,20 +18,26 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from campaign.audience import DeliverySettings, Partner
+from campaign.audience import DeliverySettings
 from campaign.batch import Batch, plan_batch, preview_delivery
-from campaign.buildview import Build
-from campaign.channels import Channel, ChannelError, Outgoing, make_channel
+from campaign.channels import Channel, ChannelError, Outgoing, Receipt, make_channel
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock, SystemClock
 from campaign.config import Config
-from campaign.errors import CampaignError
-from campaign.landing import LANDING, landing_files
-from campaign.ledger import Delivery, Ledger, NewDelivery, Status, suppression_key
-from campaign.packs import EmailDigest, StaleDelivery, email_digest
-from campaign.partnerpack import PACK, pack_files, pack_path
-from campaign.printpack import PRINT, print_files
+from campaign.landing import LANDING
+from campaign.ledger import WITHDRAWAL_FORMATS, Delivery, Ledger, Status, suppression_key
+from campaign.packs import StaleDelivery
+from campaign.partnerpack import PACK
+from campaign.payloads import (
+    NOTICE,
+    WEBHOOK,
+    WITHDRAWAL_KINDS,
+    Payloads,
+    announcement,
+    email_composer,
+)
 from campaign.suppression import normalised_address
 
 Payload = Callable[[Delivery], Outgoing]
@@ -94,50 +100,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-class Payloads:
-    """Turns a recorded delivery into the bytes its channel sends (the same on every retry)."""
-
-    def __init__(
-        self, config: Config, compose: Callable[..., bytes], ledger: Ledger | None = None
-    ) -> None:
-        self.config = config
-        self.compose = compose
-        self.ledger = ledger
-        self._builds: dict[str, Build] = {}
-        self._partners = {f"partners.{p.name}": p for p in config.audience.partners}
-        self._vendors = {f"vendors.{v.name}": v for v in config.audience.vendors}
-
-    def __call__(self, delivery: Delivery) -> Outgoing:
-        build = self._build(delivery.build_dir)
-        files: tuple[tuple[str, bytes], ...] = ()
-        data, sender = b"", ""
-        landing = self.config.audience.landing
-        if delivery.kind == PACK and delivery.channel == LANDING and landing is not None:
-            files = landing_files(delivery, build, self.config, landing)
-        elif delivery.kind == PACK and delivery.channel in self._partners:
-            files = pack_files(delivery, build, self.config, self._partners[delivery.channel])
-        elif delivery.kind == PRINT and delivery.channel in self._vendors and self.ledger:
-            vendor = self._vendors[delivery.channel]
-            files = print_files(delivery, build, vendor, self.ledger)
-        elif delivery.kind == EVENT:
-            data = event_data(delivery, self._partners.get(delivery.channel.removesuffix(WEBHOOK)))
-        elif delivery.kind == "email":
-            data = self.compose(email_digest(delivery, build, self.config))
-            sender = self.config.audience.email.sender_address
-        else:
-            raise StaleDelivery(f"no channel table {delivery.channel} for this {delivery.kind}")
-        return Outgoing(delivery.key, delivery.recipient, data, sender, delivery.kind, files,
-                        delivery.case_refs, delivery.created)  # fmt: skip
-
-    def _build(self, build_dir: str) -> Build:
-        if build_dir not in self._builds:
-            try:
-                self._builds[build_dir] = Build.read(Path(build_dir))
-            except CampaignError as err:
-                raise StaleDelivery(str(err)) from None
-        return self._builds[build_dir]
-
-
 class Loop:
     """One engine's pass over the ledger."""
 
@@ -157,6 +119,7 @@ class Loop:
         self.rng = random.Random(settings.seed)  # noqa: S311 (jitter, not secrets)
         self.worker = worker_name()
         self.report = SendReport()
+        self.urgent_only = False  # only withdrawal work (resolve runs it ahead of the backlog)
         self._opened: set[str] = set()
 
     def run(self, wait_s: float = 0.0, progress: Progress | None = None) -> SendReport:
@@ -167,9 +130,11 @@ class Loop:
         try:
             while True:
                 live = [name for name in self.channels if name not in self.report.halted]
-                delivery = self.ledger.claim(self.worker, live, self.settings.lease_s)
+                delivery = self.ledger.claim(
+                    self.worker, live, self.settings.lease_s, self.urgent_only
+                )
                 if delivery is None:
-                    due = self.ledger.next_due(live)
+                    due = self.ledger.next_due(live, self.urgent_only)
                     now = self.clock.now().timestamp()
                     if due is None or due > deadline:
                         break
@@ -200,10 +165,12 @@ class Loop:
         channel = self.channels[delivery.channel]
         try:
             self._open(delivery.channel, channel)
-            if self.ledger.resolved(delivery.case_refs):  # the last moment before the call
-                self.ledger.cancel(delivery, "a case in it was resolved")
+            if self._appeal_refs(delivery) and self.ledger.resolved(self._appeal_refs(delivery)):
+                self.ledger.cancel(delivery, "a case in it was resolved")  # the last moment
                 return Status.CANCELLED
             receipt = channel.send(item)
+            if item.remove:
+                receipt = _merged(receipt, remove_files(channel, item.remove))
         except ChannelError as err:
             return self._failed(delivery, channel, err)
         status = self.ledger.sent(delivery, receipt)
@@ -211,10 +178,23 @@ class Loop:
             self.ledger.record([announcement(delivery)])  # tell the partner's webhook
         return status
 
+    @staticmethod
+    def _appeal_refs(delivery: Delivery) -> tuple[str, ...]:
+        """The cases a delivery publishes (withdrawal work about a case does not count)."""
+        if delivery.kind in WITHDRAWAL_KINDS:
+            return ()
+        return tuple(dict.fromkeys(
+            item.case_ref for item in delivery.items if item.format not in WITHDRAWAL_FORMATS
+        ))  # fmt: skip
+
     def _stop_reason(self, delivery: Delivery) -> str | None:
-        if self.ledger.resolved(delivery.case_refs):
+        refs = self._appeal_refs(delivery)
+        if refs and self.ledger.resolved(refs):
             maybe = "; an earlier try may have arrived" if delivery.uncertain else ""
             return "a case in it was resolved" + maybe
+        if delivery.kind == NOTICE:  # transactional: also to people who unsubscribed since
+            bounced = self.ledger.suppression_reason(delivery.recipient) == "bounce"
+            return "the address bounced: no notice" if bounced else None
         if self.ledger.is_suppressed(suppression_key(delivery)):
             return (
                 "the address is suppressed"
@@ -254,32 +234,17 @@ class Loop:
         return int(rows[0][0])
 
 
-WEBHOOK = ".webhook"  # the channel table of a partner's webhook: partners.NAME.webhook
-EVENT = "event"
+def remove_files(channel: Channel, names: tuple[str, ...]) -> Receipt:
+    """Delete ``names`` (every version) where the channel can: S3 keys, SFTP files, outbox."""
+    remover = getattr(channel, "withdraw_keys", None) or getattr(channel, "withdraw_files", None)
+    if remover is None:
+        raise ChannelError(f"{channel.describe()}: cannot delete files", retryable=False)
+    return cast(Receipt, remover(list(names)))
 
 
-def announcement(pack: Delivery) -> NewDelivery:
-    """The ``appeal.published`` event of a pack just delivered (its webhook-id is its own key)."""
-    return NewDelivery(f"{pack.channel}{WEBHOOK}", EVENT, pack.recipient, pack.locale,
-                       pack.build_dir, pack.items)  # fmt: skip
-
-
-def event_data(delivery: Delivery, partner: Partner | None) -> bytes:
-    """The JSON body of an event delivery: the pack's manifest URL and every file's digest."""
-    from campaign.webhooks import event_body
-
-    cases: dict[str, list[dict[str, str]]] = {}
-    for item in delivery.items:
-        path = pack_path(item, item.path)
-        cases.setdefault(item.case_ref, []).append({"path": path, "sha256": item.sha256})
-    base = partner.public_url if partner is not None else None
-    data = {
-        "partner": delivery.recipient,
-        "manifest_url": f"{base}manifest.json" if base else None,
-        "cases": [{"case_ref": ref, "files": files} for ref, files in sorted(cases.items())],
-    }
-    when = dt.datetime.fromtimestamp(delivery.created, dt.UTC).replace(microsecond=0)
-    return event_body("appeal.published", when, data)
+def _merged(first: Receipt, then: Receipt) -> Receipt:
+    evidence = {**first.evidence, "removed": then.evidence}
+    return Receipt(first.outcome, first.remote_id, f"{first.detail}; {then.detail}", evidence)
 
 
 def open_channels(config: Config, clock: Clock) -> dict[str, Channel]:
@@ -319,18 +284,6 @@ def send_build(
     loop = Loop(ledger, chosen, Payloads(config, email_composer(config), ledger),
                 config.audience.delivery, ledger.clock)  # fmt: skip
     return SendResult(batch, recorded, loop.run(wait_s, progress))
-
-
-def email_composer(config: Config) -> Callable[[EmailDigest], bytes]:
-    """``compose`` bound to the campaign's e-mail settings, unsubscribe secret and DKIM key."""
-    from campaign.mail.compose import compose
-    from campaign.mail.dkimsign import load_dkim_key
-    from campaign.mail.tokens import unsubscribe_secret
-
-    email = config.audience.email
-    secret = unsubscribe_secret(email, config.state_dir, create=True)
-    key = load_dkim_key(email.dkim) if email.dkim else None
-    return lambda digest: compose(digest, email, config.organisation, secret, key)
 
 
 def send_preview(

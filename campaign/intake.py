@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from campaign import i18n, photos
@@ -14,7 +14,7 @@ from campaign.config import Config
 from campaign.errors import FetchError, PhotoError
 from campaign.fetch import FetchPolicy, fetch
 from campaign.identifiers import case_ref, ref_secret
-from campaign.models import Case
+from campaign.models import Case, Status
 from campaign.plan import case_locales
 from campaign.problems import Problem, Severity
 
@@ -37,10 +37,39 @@ def intake(path: Path, config: Config, options: IntakeOptions) -> LoadResult:
         options.defaults,
         config.ignore_fields,
     )
+    _apply_resolutions(result, config)
     if options.check_photos:
         _check_photos(result, config)
     _check_locales(result, config)
     return result
+
+
+def _apply_resolutions(result: LoadResult, config: Config) -> None:
+    """A case resolved in the state database stays resolved whatever the cases file says: it is
+    marked resolved (so it is never rendered, and its alert is the Cancel) and reported."""
+    from campaign.resolutions import resolved_refs
+    from campaign.state import open_state, state_path
+
+    if not state_path(config).is_file():
+        return
+    with open_state(config) as state:
+        resolved = resolved_refs(state)
+    for index, case in enumerate(result.cases):
+        found = resolved.get(case.case_ref)
+        if found is None or case.status is Status.RESOLVED:
+            continue
+        result.cases[index] = replace(case, status=Status.RESOLVED)
+        day = found.when.date().isoformat()
+        result.problems.append(
+            case.problem(
+                Severity.GATED,
+                "resolved-in-state",
+                f"this case was resolved on {day} ({found.reason}); the cases file still says "
+                "active, so it is not published again (campaign reopen CASE_ID starts a new "
+                "appeal)",
+                "status",
+            )
+        )
 
 
 def photo_cache(config: Config) -> photos.PhotoCache | None:

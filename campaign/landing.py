@@ -21,6 +21,7 @@ from campaign.targeting import CaseInfo
 
 LANDING = "landing"  # the channel table name and the recipient of the pages
 IMAGE = "social-1200x630"
+CLOSED = "closed"  # the item format of a withdrawn case's "appeal closed" page
 
 
 def plan_landing(build: Build, gate: Gate, landing: Landing, cases: Sequence[CaseInfo]
@@ -42,13 +43,18 @@ def plan_landing(build: Build, gate: Gate, landing: Landing, cases: Sequence[Cas
 def landing_files(delivery: Delivery, build: Build, config: Config, landing: Landing
                   ) -> tuple[tuple[str, bytes], ...]:  # fmt: skip
     """Every file of the pages folder (the same bytes on every retry)."""
-    from campaign.feeds import FeedEntry, landing_page
+    from campaign.feeds import FeedEntry, closed_page, landing_page
 
     when = dt.datetime.fromtimestamp(delivery.created, dt.UTC).replace(microsecond=0)
     countries = country_table(config.countries)
     by_case = {case.case_ref: case for case in build.cases}
     files: dict[str, bytes] = {}
     for item in delivery.items:
+        if item.format == CLOSED:  # a withdrawn case: the neutral page in place of its pages
+            page = closed_page(item.case_ref, item.locale, config.organisation)
+            files[f"{item.case_ref}/{item.locale}/index.html"] = page
+            files.setdefault(f"{item.case_ref}/index.html", page)
+            continue
         rendition = build.renditions.get((item.case_ref, item.locale, item.format))
         if rendition is None or rendition["sha256"] != item.sha256:
             raise StaleDelivery(f"{item.path} is no longer the version that was planned")

@@ -34,8 +34,9 @@ from campaign.models import (
 from campaign.models import DeliveryStatus as Status
 from campaign.state import State, open_state
 
-__all__ = ["FINAL", "OPEN", "RECEIVED", "TAKEN", "Delivery", "Item", "Ledger", "NewDelivery",
-           "Status", "open_ledger"]  # fmt: skip
+URGENT = 0  # the priority of withdrawal work: ahead of any backlog
+__all__ = ["FINAL", "OPEN", "RECEIVED", "TAKEN", "WITHDRAWAL_FORMATS", "Delivery", "Item",
+           "Ledger", "NewDelivery", "Status", "open_ledger"]  # fmt: skip
 Item = DeliveryItem
 
 
@@ -73,12 +74,19 @@ class Ledger(LedgerQueries):
             taken = {kind: self.taken(kind, since) for kind in kinds}
             for planned in batch:
                 if planned.kind in SNAPSHOTS:
-                    new = planned if self._supersede(db, planned, now) else _empty(planned)
+                    if not self._supersede(db, planned, now):
+                        continue  # the same pack as the last one
+                    new = planned
                 else:
                     new = _without(planned, taken[planned.kind])
-                if not new.items:
+                if not new.items and planned.kind not in SNAPSHOTS:
                     continue
-                key = delivery_key(new, now)
+                key = planned.key or delivery_key(new, now)
+                if (
+                    planned.key
+                    and db.execute("SELECT 1 FROM deliveries WHERE key = ?", (key,)).fetchone()
+                ):
+                    continue  # already recorded: withdrawal work is recorded once
                 cursor = db.execute(
                     "INSERT INTO deliveries (key, channel, kind, recipient, recipient_name, "
                     "locale, build_dir, status, priority, created, next_attempt, updated) "
@@ -123,8 +131,11 @@ class Ledger(LedgerQueries):
 
     # -- the send loop's side ----------------------------------------------------------------
 
-    def claim(self, worker: str, channels: Collection[str], lease_s: float) -> Delivery | None:
-        """Take the next due delivery of ``channels`` (its lease runs ``lease_s``), or None.
+    def claim(
+        self, worker: str, channels: Collection[str], lease_s: float, urgent_only: bool = False
+    ) -> Delivery | None:
+        """Take the next due delivery of ``channels`` (its lease runs ``lease_s``), or None;
+        with ``urgent_only``, only withdrawal work (priority 0).
 
         A row still ``sending`` whose lease ran out was left by an engine that stopped mid-way:
         it is taken again and marked uncertain (the earlier try may have arrived)."""
@@ -136,9 +147,9 @@ class Ledger(LedgerQueries):
             row = db.execute(
                 f"SELECT id, status FROM deliveries WHERE channel IN ({marks}) AND ("  # noqa: S608
                 "(status IN ('pending', 'deferred') AND next_attempt <= ?) OR "
-                "(status = 'sending' AND lease_until <= ?)) "
+                "(status = 'sending' AND lease_until <= ?)) AND priority <= ? "
                 "ORDER BY priority, next_attempt, id LIMIT 1",
-                (*channels, now, now),
+                (*channels, now, now, URGENT if urgent_only else 1 << 30),
             ).fetchone()
             if row is None:
                 return None
@@ -268,10 +279,6 @@ def _json(value: Any) -> str:
         return json.dumps(value, sort_keys=True, default=str)
     except (TypeError, ValueError):
         return "{}"
-
-
-def _empty(new: NewDelivery) -> NewDelivery:
-    return NewDelivery(new.channel, new.kind, new.recipient, new.locale, new.build_dir, ())
 
 
 def _without(new: NewDelivery, taken: set[tuple[str, str, str]]) -> NewDelivery:

@@ -51,7 +51,7 @@ class LedgerQueries:
             if since is None or status in OPEN or updated >= since
         }
 
-    def next_due(self, channels: Collection[str]) -> float | None:
+    def next_due(self, channels: Collection[str], urgent_only: bool = False) -> float | None:
         """When the next open delivery of ``channels`` becomes due (Unix time), if any."""
         if not channels:
             return None
@@ -59,8 +59,8 @@ class LedgerQueries:
         row = self.state.query(
             "SELECT MIN(CASE status WHEN 'sending' THEN lease_until ELSE next_attempt END) "  # noqa: S608
             f"FROM deliveries WHERE channel IN ({marks}) AND status IN "
-            "('pending', 'deferred', 'sending')",
-            tuple(channels),
+            "('pending', 'deferred', 'sending') AND priority <= ?",
+            (*channels, 0 if urgent_only else 1 << 30),
         )
         value = row[0][0] if row else None
         return float(value) if value is not None else None

@@ -250,6 +250,7 @@ class NewDelivery:
     items: tuple[DeliveryItem, ...]
     recipient_name: str = ""
     priority: int = 10
+    key: str = ""  # a fixed idempotency key (withdrawal work: recorded once however often asked)
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,9 @@ MIGRATIONS: tuple[str, ...] = (
         locale TEXT NOT NULL,
         format TEXT NOT NULL,
         path TEXT NOT NULL,              -- relative to the delivery's build_dir
-        sha256 TEXT NOT NULL,            -- the rendition version this delivery carries
-        PRIMARY KEY (delivery_id, case_ref, locale, format)
+        sha256 TEXT NOT NULL             -- the rendition version this delivery carries
     );
+    CREATE INDEX delivery_items_by_delivery ON delivery_items (delivery_id);
     CREATE INDEX delivery_items_by_case ON delivery_items (case_ref);
     CREATE TABLE delivery_events (
         id INTEGER PRIMARY KEY,

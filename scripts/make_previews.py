@@ -1,6 +1,6 @@
 """Render PNG previews of the example campaign's posters into docs/previews/ (for the docs).
 
-    .venv/bin/python scripts/make_previews.py
+.venv/bin/python scripts/make_previews.py
 """
 
 from __future__ import annotations
@@ -28,16 +28,29 @@ def main() -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as out:
         formats = sorted({fmt for _, _, fmt in PICKS})
-        command = [sys.executable, "-m", "campaign", "build", str(demo / "cases.csv"), "--out", out,
-                   "--config", str(demo / "campaign.toml"), "--quiet", "--as-of", "2026-11-28"]
+        command = [
+            sys.executable,
+            "-m",
+            "campaign",
+            "build",
+            str(demo / "cases.csv"),
+            "--out",
+            out,
+            "--config",
+            str(demo / "campaign.toml"),
+            "--quiet",
+            "--as-of",
+            "2026-11-28",
+        ]
         for fmt in formats:
             command += ["--format", fmt]
         subprocess.run(command, check=True, capture_output=True)
         for case_id, locale, fmt in PICKS:
             pdf = Path(out) / case_id / locale / f"{fmt}.pdf"
             stem = target / f"{case_id}-{locale}-{fmt}"
-            subprocess.run(["pdftoppm", "-r", "48", "-png", "-singlefile", str(pdf), str(stem)],
-                           check=True)
+            subprocess.run(
+                ["pdftoppm", "-r", "48", "-png", "-singlefile", str(pdf), str(stem)], check=True
+            )
             print(stem.with_suffix(".png").relative_to(REPO))
 
 

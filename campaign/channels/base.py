@@ -39,6 +39,7 @@ class Outgoing:
     files: tuple[tuple[str, bytes], ...] = ()  # (relative name, bytes), names from opaque ids
     case_refs: tuple[str, ...] = ()
     created: float = 0.0  # Unix time the delivery was recorded (webhook-timestamp)
+    remove: tuple[str, ...] = ()  # withdrawal: files to delete, every version (print jobs)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,17 @@ class OutboxChannel(BaseChannel):
         return Receipt(Outcome.ACCEPTED, item.key, f"written to {folder}",
                        {"files": sorted(written), "removed": removed})  # fmt: skip
 
+    def withdraw_files(self, names: list[str]) -> Receipt:
+        """Delete earlier print files (``JOB/<case_ref>/…``) of any vendor in this outbox."""
+        deleted: list[str] = []
+        for name in names:
+            for path in sorted((self.root / "print").glob(f"*/{name}")):
+                if path.resolve().is_relative_to(self.root) and path.is_file():
+                    path.unlink()
+                    deleted.append(path.relative_to(self.root).as_posix())
+        return Receipt(Outcome.ACCEPTED, None, f"deleted {len(deleted)} files",
+                       {"deleted": deleted})  # fmt: skip
+
     def _write_files(self, item: Outgoing, folder: Path) -> set[str]:
         written: set[str] = set()
         for name, data in item.files:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from campaign import __version__
-from campaign.cli import commands, delivery
+from campaign.cli import commands, delivery, withdrawal
 from campaign.errors import CampaignError
 
 
@@ -31,5 +31,5 @@ def main() -> None:
     """Turn missing-child case records into localized appeals, deliver them, withdraw them."""
 
 
-for _command in (*commands.COMMANDS, *delivery.COMMANDS):
+for _command in (*commands.COMMANDS, *delivery.COMMANDS, *withdrawal.COMMANDS):
     main.add_command(_command)

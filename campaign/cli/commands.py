@@ -24,6 +24,7 @@ from campaign.cli.options import (
     set_defaults,
     set_option,
 )
+from campaign.cli.withdrawal import withdraw_resolved
 from campaign.config import Config
 from campaign.errors import ConfigError
 from campaign.intake import IntakeOptions, intake
@@ -147,8 +148,9 @@ def run(
         click.echo(f"Look at: {example}", err=True)
     if approve_as is not None:
         _approve(config, out_dir, approve_as, ())
+    withdrawn = 0 if dry_run else withdraw_resolved(config, loaded.cases)
     sent = send_step(config, out_dir, day, dry_run, quiet)
-    sys.exit(sent or (1 if built.has_errors() else 0))
+    sys.exit(withdrawn or sent or (1 if built.has_errors() else 0))
 
 
 @click.command()
@@ -230,9 +232,7 @@ def approve(out_dir: Path, by: str, case_ids: tuple[str, ...], config_path: Path
 def _approve(config: Config, out_dir: Path, by: str, case_ids: tuple[str, ...]) -> None:
     with open_state(config) as state:
         now = dt.datetime.now(dt.UTC)
-        done = approve_build(
-            state, out_dir, by, now, case_ids, config.allow_unreviewed_locales
-        )
+        done = approve_build(state, out_dir, by, now, case_ids, config.allow_unreviewed_locales)
     click.echo(done.text())
     click.echo(f"recorded in {state.path}", err=True)
 

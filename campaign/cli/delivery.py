@@ -123,10 +123,17 @@ def _progress(quiet: bool) -> tuple[Progress | None, Callable[[], None]]:
 @click.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and problems as JSON.")
-def status(config_path: Path | None, as_json: bool) -> None:
+@click.option("--case", "case_id", metavar="CASE_ID", help="Print the takedown report of a case.")
+def status(config_path: Path | None, as_json: bool, case_id: str | None) -> None:
     """Print the delivery ledger by channel and status, and list the deliveries that failed,
-    expired, wait for a retry or may have arrived twice, with the reason."""
+    expired, wait for a retry or may have arrived twice, with the reason (with --case, the
+    takedown report of a resolved case; exit 5 while items need a person)."""
     config = config_from(config_path)
+    if case_id is not None:
+        from campaign.cli.withdrawal import show_takedown
+
+        show_takedown(config, case_id)
+        return
     with open_ledger(config) as ledger:
         click.echo(status_json(ledger) if as_json else status_text(ledger))
 

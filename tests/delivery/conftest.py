@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -82,7 +83,7 @@ MakeCampaign = Callable[..., Campaign]
 
 
 @pytest.fixture
-def make_campaign(tmp_path: Path, mail_build: Path) -> MakeCampaign:
+def make_campaign(tmp_path: Path, mail_build: Path, demo_dir: Path) -> MakeCampaign:
     """``make_campaign(subscribers, channel=…, extra=…, approve=True)``."""
 
     def make(
@@ -114,7 +115,14 @@ def make_campaign(tmp_path: Path, mail_build: Path) -> MakeCampaign:
             + extra,
             encoding="utf-8",
         )
-        campaign = Campaign(root, mail_build)
+        state = root / ".campaign"
+        state.mkdir(exist_ok=True)
+        key = demo_dir / ".campaign" / "case-ref.key"  # the key the shared build was made with
+        shutil.copy(key, state / "case-ref.key")
+        build = tmp_path / "build"  # a copy: sends read it, a withdrawal purges from it
+        if not build.exists():
+            shutil.copytree(mail_build, build)
+        campaign = Campaign(root, build)
         if approve:
             campaign.approve()
         return campaign

@@ -1,0 +1,254 @@
+"""Withdrawal on the real servers: a case delivered to 100 recipients over SMTP, a partner's
+versioned S3 bucket with its webhook, and a printer's SFTP server is resolved; every channel's
+withdrawal is attempted and recorded, nothing of the case is left anywhere, only past
+recipients are told, neutrally; resolving again acts once."""
+
+from __future__ import annotations
+
+import email
+import json
+import time
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from campaign.clock import ManualClock
+from campaign.deliver import send_build
+from campaign.ledger import Status
+from campaign.mail.neutral import check_neutral
+from campaign.purge import leftovers
+from campaign.webhooks import verify_webhook
+from campaign.withdraw import withdraw
+from tests.channels.test_sftp import USER, SftpServer, _server, server  # noqa: F401
+from tests.channels.test_webhook import Receiver
+from tests.conftest import AS_OF
+from tests.delivery.conftest import Campaign, MakeCampaign, smtp_channel, subscriber
+from tests.delivery.test_partner_channels import (  # noqa: F401 (fixtures)
+    SECRET,
+    _receiver,
+    bucket,
+    moto,
+    receiver,
+    s3,
+)
+
+NAME = "Freya Holloway"  # the fictional child of DEMO-GB-001
+
+
+def everything(make: MakeCampaign, tmp: Path, mail: Any, moto_url: str, name: str,
+               hook: str, sftp: SftpServer) -> Campaign:  # fmt: skip
+    people = [subscriber(f"gb{n:03d}@example.org", "en", country="GB") for n in range(94)]
+    people += [subscriber("bounces@example.org", "en", country="GB")]
+    people += [subscriber(f"mx{n}@example.org", "es", country="MX") for n in range(5)]
+    extra = f"""
+[partners.ngo-gb]
+countries = ["GB"]
+locales = ["en"]
+formats = ["banner-300x250", "poster-a4-screen"]
+public_url = "https://{name}.example.net/appeals/"
+channel = {{ url = "s3://{name}/appeals", endpoint_url = "{moto_url}", region = "us-east-1" }}
+
+[partners.ngo-gb.webhook]
+url = "{hook}"
+secret_env = "TEST_WEBHOOK_SECRET"
+allow_private = true
+timeout_s = 2
+
+[vendors.printshop]
+countries = ["GB"]
+formats = ["poster-a4-screen"]
+
+[vendors.printshop.channel]
+url = "sftp://127.0.0.1:{sftp.port}/incoming"
+username = "{USER}"
+key_file = "{sftp.client_key}"
+host_key = "{sftp.host_key}"
+"""
+    return make(people, channel=smtp_channel(mail), extra=extra)
+
+
+def test_withdrawal_everywhere(
+    make_campaign: MakeCampaign, tmp_path: Path, mail_server: Any, moto: str, s3: Any,  # noqa: F811
+    receiver: Receiver, server: SftpServer,  # noqa: F811
+) -> None:  # fmt: skip
+    name = bucket(s3)
+    campaign = everything(make_campaign, tmp_path, mail_server, moto, name, receiver.url, server)
+    mail_server.handler.faults.reject_rcpt = {"bounces@example.org"}
+    clock = ManualClock()
+    with campaign.ledger(clock) as ledger:
+        send_build(campaign.config(), campaign.build, ledger, AS_OF)
+        ledger.suppress("gb000@example.org", "unsubscribe", "weekly")  # left since: still told
+    ref = campaign.ref("DEMO-GB-001")
+    appeals = {m.rcpt_tos[0] for m in mail_server.handler.messages}
+    assert len(appeals) == 94 + 5 and "bounces@example.org" not in appeals
+    published = receiver.seen[-1].headers["webhook-id"]
+    mail_server.reset()
+    receiver.reset()
+
+    started = time.monotonic()
+    with campaign.ledger(clock) as ledger:
+        report = withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
+    took = time.monotonic() - started
+    print(f"withdrawal of one case (100 recipients, 4 channel kinds): {took:.2f} s")
+
+    assert report.first and {a["status"] for a in report.actions} == {"sent"}
+    channels = {a["channel"] for a in report.actions}
+    assert channels == {"lists.weekly", "partners.ngo-gb", "partners.ngo-gb.webhook",
+                        "vendors.printshop"}  # fmt: skip
+    # e-mail: exactly the 94 who got it (the unsubscribed one too), never the bounce or MX
+    notices = [email.message_from_bytes(m.data, policy=policy.default)
+               for m in mail_server.handler.messages]  # fmt: skip
+    told = {m.rcpt_tos[0] for m in mail_server.handler.messages}
+    assert told == {f"gb{n:03d}@example.org" for n in range(94)}
+    for notice in notices:
+        text = notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert ref in notice["Subject"] and NAME not in notice.as_string()
+        assert not any(part.get_content_maintype() == "image" for part in notice.walk())
+        check_neutral(notice["Subject"] + "\n" + text, "en")
+    # S3: no version of anything that mentions the case
+    listing = s3.list_object_versions(Bucket=name, Prefix="appeals/")
+    versions = listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+    assert versions and not any(ref in v["Key"] for v in versions)
+    for version in listing.get("Versions", []):
+        body = s3.get_object(Bucket=name, Key=version["Key"], VersionId=version["VersionId"])
+        data = body["Body"].read()
+        assert ref.encode() not in data and NAME.encode() not in data, version["Key"]
+    # webhook: appeal.withdrawn naming only the opaque reference and the original event
+    (seen,) = receiver.seen
+    event = verify_webhook(seen.body, seen.headers, SECRET, now=clock.now())
+    assert event["type"] == "appeal.withdrawn"
+    assert event["data"] == {"case_ref": ref, "original_event_ids": [published],
+                             "partner": "ngo-gb"}  # fmt: skip
+    check_neutral(seen.body.decode(), "en")
+    # the printer: a cancellation beside the jobs, the case's files gone, no half file
+    assert server.state.root is not None
+    incoming = Path(server.state.root) / "incoming"
+    files = [p.relative_to(incoming).as_posix() for p in incoming.rglob("*") if p.is_file()]
+    assert not any(ref in f for f in files if not f.endswith(("ticket.json", "ticket.csv",
+                                                              "cancellation.json",
+                                                              "cancellation.csv")))  # fmt: skip
+    cancellation = next(incoming.rglob("cancellation.json"))
+    lines = json.loads(cancellation.read_text())["lines"]
+    assert {line["case_ref"] for line in lines} == {ref}
+    # what needs a person: the printed copies at least
+    assert any("confirm with printer printshop" in item["what"] for item in report.open_items)
+    # nothing of the child is left locally
+    roots = [campaign.build, campaign.root / ".campaign"]
+    assert leftovers(roots, [NAME.encode(), NAME.encode("utf-16-be")]) == []
+    # resolving again acts once
+    with campaign.ledger(clock) as ledger:
+        again = withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
+    assert not again.first and len(mail_server.handler.messages) == 94
+    assert len(receiver.seen) == 1
+
+
+def test_resolving_from_two_processes_acts_once(make_campaign: MakeCampaign) -> None:
+    import subprocess
+    import sys
+
+    people = [subscriber(f"p{n}@example.org", country="GB") for n in range(20)]
+    campaign = make_campaign(people, poster="none")
+    with campaign.ledger() as ledger:
+        send_build(campaign.config(), campaign.build, ledger, AS_OF)
+    ref = campaign.ref("DEMO-GB-001")  # before the purge takes the case out of the build
+    command = [sys.executable, "-c", "from campaign.cli import main; main()", "resolve",
+               "DEMO-GB-001", "--config", str(campaign.config_path)]  # fmt: skip
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)]  # fmt: skip
+    codes = [run.wait(120) for run in runs]
+    assert codes == [5, 5], [run.stderr.read().decode()[-3000:] for run in runs if run.stderr]
+    notices = [p for p in campaign.outbox() if b"has been closed" in p.read_bytes()]
+    assert len(notices) == 20
+    with campaign.ledger() as ledger:
+        rows = ledger.state.query("SELECT COUNT(*) FROM resolutions WHERE case_ref = ?", (ref,))
+        assert rows[0][0] == 1
+        assert len([d for d in ledger.deliveries() if d.kind == "notice"]) == 20
+
+
+def test_resolving_mid_send_stops_further_sends(make_campaign: MakeCampaign) -> None:
+    from campaign.channels.outbox import OutboxChannel
+    from campaign.deliver import Loop
+    from campaign.payloads import Payloads, email_composer
+    from campaign.resolutions import resolve
+
+    people = [subscriber(f"m{n:02d}@example.org", country="GB") for n in range(20)]
+    campaign = make_campaign(people, poster="none")
+    config = campaign.config()
+    ref = campaign.ref("DEMO-GB-001")
+
+    class ResolvingOutbox(OutboxChannel):
+        sent = 0
+
+        def send(self, item: Any) -> Any:
+            receipt = super().send(item)
+            ResolvingOutbox.sent += 1
+            if ResolvingOutbox.sent == 5:  # someone resolves the case from another terminal
+                with campaign.ledger() as other:
+                    resolve(other.state, ref, "found", time.time())
+            return receipt
+
+    with campaign.ledger() as ledger:
+        batch = send_build(config, campaign.build, ledger, AS_OF, dry_run=True).batch
+        ledger.record(batch.deliveries)
+        outbox = ResolvingOutbox(config.audience.lists[0].channel, ledger.clock)
+        loop = Loop(ledger, {"lists.weekly": outbox}, Payloads(config, email_composer(config),
+                    ledger), config.audience.delivery, ledger.clock)  # fmt: skip
+        report = loop.run()
+        assert report.outcomes == {Status.SENT: 5, Status.CANCELLED: 15}
+        report2 = withdraw(config, ledger, ref, "found", case_id="DEMO-GB-001")
+    # the five appeals were purged from the outbox with the case; the five notices remain
+    kept = [path.read_bytes() for path in campaign.outbox()]
+    assert len(kept) == 5 and all(b"has been closed" in data for data in kept)
+    assert {a["recipient"] for a in report2.actions} == {f"m{n:02d}@example.org" for n in range(5)}
+
+
+def test_a_resolved_case_stays_resolved_until_reopened(
+    make_campaign: MakeCampaign, write_cases: Any
+) -> None:
+    from campaign.intake import IntakeOptions, intake
+    from campaign.resolutions import reopen
+
+    campaign = make_campaign([subscriber("a@example.org", country="GB")], poster="none")
+    with campaign.ledger() as ledger:
+        send_build(campaign.config(), campaign.build, ledger, AS_OF)
+        ref = campaign.ref("DEMO-GB-001")
+        withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
+        # the cases file still says active: reported as a conflict and not published
+        again = send_build(campaign.config(), campaign.build, ledger, AS_OF)
+        assert again.recorded == 0  # purged from the build, and resolved in the state
+    cases = write_cases({"case_id": "DEMO-GB-001", "missing_country": "GB"})
+    config = campaign.config()
+    loaded = intake(cases, config, IntakeOptions(AS_OF, {}, check_photos=False))
+    assert loaded.publishable == []
+    assert [p.code for p in loaded.problems if p.case_id == "DEMO-GB-001"] == ["resolved-in-state"]
+    with campaign.ledger() as ledger:
+        assert reopen(ledger.state, ref, time.time())
+    loaded = intake(cases, config, IntakeOptions(AS_OF, {}, check_photos=False))
+    assert [c.case_id for c in loaded.publishable] == ["DEMO-GB-001"]
+
+
+@pytest.mark.parametrize("reason", ["found", "withdrawn"])
+def test_the_cli_reports_and_exits_5_until_a_person_is_done(
+    make_campaign: MakeCampaign, reason: str
+) -> None:
+    from click.testing import CliRunner
+
+    from campaign.cli import main
+
+    campaign = make_campaign([subscriber("a@example.org", country="GB")], poster="none")
+    with campaign.ledger() as ledger:
+        send_build(campaign.config(), campaign.build, ledger, AS_OF)
+    config = ["--config", str(campaign.config_path)]
+    first = CliRunner().invoke(main, ["resolve", "DEMO-GB-001", "--reason", reason, *config])
+    assert first.exit_code == 5, first.output
+    assert "closure notice" in first.output and "Needs a person:" in first.output
+    items = [line for line in first.output.splitlines() if "TODO" in line]
+    numbers = [line.split("]")[0].strip(" [") for line in items]
+    shown = CliRunner().invoke(main, ["status", "--case", "DEMO-GB-001", *config])
+    assert shown.exit_code == 5 and shown.output.splitlines()[0] == first.output.splitlines()[0]
+    done = CliRunner().invoke(main, ["resolve", "DEMO-GB-001", *config,
+                                     *(x for n in numbers for x in ("--done", n))])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "Nothing needs a person." in done.output
