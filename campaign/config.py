@@ -167,6 +167,7 @@ def _build(path: Path, data: Mapping[str, Any]) -> Config:
     countries = data.get("countries", {})
     if not isinstance(countries, dict):
         raise ConfigError(f"{path}: [countries] must be a table of country tables")
+    _neutral_name(path, top.get("organisation", Config.organisation))
     return Config(
         source=path,
         base_dir=base,
@@ -275,6 +276,20 @@ def _photo_url(path: Path, template: str) -> str:
             "(the public photo of the case, never a local path)"
         )
     return template
+
+
+def _neutral_name(path: Path, name: str) -> None:
+    """Closure notices sign with the organisation's name: it must pass their neutral-word check
+    (else no notice could ever be sent)."""
+    from campaign.mail.neutral import NotNeutral, check_neutral
+
+    try:
+        check_neutral(name, "en")
+    except NotNeutral as err:
+        raise ConfigError(
+            f"{path}: campaign.organisation contains '{err.word}', a word closure notices may "
+            "not use (found/safe/located/deceased…): they are signed with this name"
+        ) from None
 
 
 def _grace(path: Path, table: Mapping[str, Any]) -> float:

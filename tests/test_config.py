@@ -79,3 +79,25 @@ def test_repr_holds_no_secret_values(tmp_path: Path, monkeypatch: pytest.MonkeyP
     config = load_config(write(tmp_path, '[campaign]\ncase_ref_secret_env = "MY_SECRET"\n'))
     assert "hunter2" not in repr(config)
     assert isinstance(config, Config)
+
+
+def test_an_organisation_name_that_closure_notices_may_not_say_is_refused(tmp_path: Path) -> None:
+    from campaign.config import load_config
+    from campaign.errors import ConfigError
+
+    path = tmp_path / "campaign.toml"
+    path.write_text('[campaign]\norganisation = "Child Safety Network"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="'safety'"):
+        load_config(path)
+
+
+def test_withdrawal_grace_days(tmp_path: Path) -> None:
+    from campaign.config import load_config
+    from campaign.errors import ConfigError
+
+    path = tmp_path / "campaign.toml"
+    path.write_text("[withdrawal]\ngrace_days = 7\n", encoding="utf-8")
+    assert load_config(path).grace_days == 7
+    path.write_text("[withdrawal]\ngrace_days = -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="grace_days"):
+        load_config(path)
