@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := examples/demo
 
-.PHONY: demo test soak setup system-deps lint typecheck check bench bench-build bench-smtp previews clean
+.PHONY: demo test soak setup system-deps lint typecheck check bench bench-build bench-withdraw bench-smtp previews clean
 
 # The example's whole life on a fresh state folder: build, approve and deliver (to the outbox),
 # publish one CAP alert, then resolve that case and print its takedown report (exit 5 = items
@@ -49,6 +49,9 @@ bench: setup
 
 bench-build: setup
 	$(BIN)/python bench/build.py
+
+bench-withdraw: setup
+	$(BIN)/python bench/withdraw.py
 
 bench-smtp: setup
 	$(BIN)/python bench/smtp.py

@@ -19,6 +19,7 @@ from campaign.ledger import Delivery, Ledger, Status, open_ledger
 from campaign.progress import PlainProgress
 from campaign.summary import plan_text, send_text, status_json, status_text
 from campaign.suppression import import_suppressions, normalised_address
+from campaign.withdraw import purge_due
 
 
 def dry_run_option(func: click.decorators.FC) -> click.decorators.FC:
@@ -95,6 +96,9 @@ def send_step(
             click.echo(plan_text(done.batch, open_channels(config, ledger.clock)))
             return 0
         click.echo(send_text(done.recorded, done.report))
+        purged = purge_due(config, ledger)
+        if purged:
+            click.echo(f"purged the local copies of {purged} resolved cases (grace period over)")
         for where in dict.fromkeys(outboxes(config)):
             click.echo(
                 f"Outbox: {where.parent} (e-mail in new/: open the .eml files in a mail client; "

@@ -5,6 +5,7 @@ recipients are told, neutrally; resolving again acts once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import json
 import time
@@ -81,17 +82,18 @@ def test_withdrawal_everywhere(
         send_build(campaign.config(), campaign.build, ledger, AS_OF)
         ledger.suppress("gb000@example.org", "unsubscribe", "weekly")  # left since: still told
     ref = campaign.ref("DEMO-GB-001")
+    photo_bytes = [
+        data[len(data) // 2 : len(data) // 2 + 64]
+        for data in (p.read_bytes() for p in (campaign.build / "DEMO-GB-001").rglob("*.jpg"))
+    ]
     appeals = {m.rcpt_tos[0] for m in mail_server.handler.messages}
     assert len(appeals) == 94 + 5 and "bounces@example.org" not in appeals
     published = receiver.seen[-1].headers["webhook-id"]
     mail_server.reset()
     receiver.reset()
 
-    started = time.monotonic()
     with campaign.ledger(clock) as ledger:
         report = withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
-    took = time.monotonic() - started
-    print(f"withdrawal of one case (100 recipients, 4 channel kinds): {took:.2f} s")
 
     assert report.first and {a["status"] for a in report.actions} == {"sent"}
     channels = {a["channel"] for a in report.actions}
@@ -136,7 +138,7 @@ def test_withdrawal_everywhere(
     assert any("confirm with printer printshop" in item["what"] for item in report.open_items)
     # nothing of the child is left locally
     roots = [campaign.build, campaign.root / ".campaign"]
-    assert leftovers(roots, [NAME.encode(), NAME.encode("utf-16-be")]) == []
+    assert leftovers(roots, [NAME.encode(), NAME.encode("utf-16-be"), *photo_bytes]) == []
     # resolving again acts once
     with campaign.ledger(clock) as ledger:
         again = withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
@@ -252,3 +254,61 @@ def test_the_cli_reports_and_exits_5_until_a_person_is_done(
                                      *(x for n in numbers for x in ("--done", n))])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert "Nothing needs a person." in done.output
+
+
+def test_a_re_imported_resolved_case_is_withdrawn_and_reopening_starts_a_new_appeal(
+    make_campaign: MakeCampaign, write_cases: Any
+) -> None:
+    import dataclasses
+
+    from campaign.cli.withdrawal import withdraw_resolved
+    from campaign.intake import IntakeOptions, intake
+    from campaign.layouts.alert_text import alert_context
+    from campaign.models import Status as CaseStatus
+    from campaign.publish import publish_cap
+    from campaign.resolutions import current, reopen
+
+    campaign = make_campaign([subscriber("a@example.org", country="GB")], poster="none")
+    config = campaign.config()
+    cases = write_cases({"case_id": "DEMO-GB-001", "missing_country": "GB"})
+    (case,) = intake(cases, config, IntakeOptions(AS_OF, {}, check_photos=False)).cases
+    when = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC)
+    with campaign.ledger() as ledger:
+        send_build(config, campaign.build, ledger, AS_OF)
+        alert = publish_cap(case, alert_context(case, config, AS_OF), ledger.state, when)
+    resolved = dataclasses.replace(case, status=CaseStatus.RESOLVED)  # status=resolved in the file
+    assert withdraw_resolved(config, [resolved]) == 5
+    ref = case.case_ref
+    with campaign.ledger() as ledger:
+        assert current(ledger.state, ref) is not None
+        (cancel,) = [p for p in ledger.state.publications(ref, "cap") if p.msg_type == "Cancel"]
+        assert cancel.references == (alert.publication.reference,)
+        assert [d.kind for d in ledger.deliveries() if d.kind == "notice"] == ["notice"]
+        assert reopen(ledger.state, ref, when.timestamp() + 60)
+        again = publish_cap(case, alert_context(case, config, AS_OF), ledger.state,
+                            when + dt.timedelta(days=1))  # fmt: skip
+    assert again.publication.msg_type == "Alert"
+    assert again.publication.identifier != alert.publication.identifier
+    assert withdraw_resolved(config, [case]) == 0  # an active case is left alone
+
+
+def test_local_copies_wait_for_the_grace_period(make_campaign: MakeCampaign) -> None:
+    from campaign.withdraw import purge_due
+
+    campaign = make_campaign(
+        [subscriber("a@example.org", country="GB")], poster="none",
+        extra="\n[withdrawal]\ngrace_days = 7\n",
+    )  # fmt: skip
+    clock = ManualClock()
+    with campaign.ledger(clock) as ledger:
+        send_build(campaign.config(), campaign.build, ledger, AS_OF)
+        ref = campaign.ref("DEMO-GB-001")
+        report = withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
+        assert report.purge is None and (campaign.build / "DEMO-GB-001").is_dir()
+        clock.advance(6 * 86400)
+        assert purge_due(campaign.config(), ledger) == 0
+        clock.advance(2 * 86400)
+        assert purge_due(campaign.config(), ledger) == 1
+        assert purge_due(campaign.config(), ledger) == 0  # once
+    assert not (campaign.build / "DEMO-GB-001").exists()
+    assert leftovers([campaign.build], [NAME.encode()]) == []
