@@ -39,8 +39,8 @@ CASE = "DEMO-US-001"
 
 def campaign(folder: Path, port: int, subscribers: int) -> Path:
     demo = folder / "demo"
-    shutil.copytree(REPO / "examples" / "demo", demo,
-                    ignore=shutil.ignore_patterns("out", "outbox", ".campaign", "photos"))  # fmt: skip
+    skip = shutil.ignore_patterns("out", "outbox", ".campaign", "photos")
+    shutil.copytree(REPO / "examples" / "demo", demo, ignore=skip)
     from make_photos import make_photos
 
     make_photos(demo / "photos")
