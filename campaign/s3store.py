@@ -34,15 +34,31 @@ def _secret(name: str) -> str:
     return value
 
 
+def botocore_config(service: str, attempts: int, path_style: bool, timeout_s: float | None = None
+                    ) -> Any:  # fmt: skip
+    """botocore's client settings, after refusing botocore's debug logging (it logs the wire,
+    credentials included): ``attempts`` in all (1: the ledger retries, nothing is re-sent
+    behind its back), path-style S3 keys for a custom endpoint, connect/read timeouts."""
+    if logging.getLogger("botocore").isEnabledFor(logging.DEBUG):
+        raise ConfigError(
+            f"refusing to use {service} with botocore debug logging on (it logs the wire)"
+        )
+    try:
+        module = importlib.import_module("botocore.config")
+    except ImportError:
+        raise MissingDependency("boto3", extra="s3") from None
+    timeouts = {"connect_timeout": timeout_s, "read_timeout": timeout_s} if timeout_s else {}
+    return module.Config(
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        s3={"addressing_style": "path"} if path_style else {},
+        **timeouts,
+    )
+
+
 def _client(spec: StoreSpec) -> Any:
     """An S3 client for ``spec``: standard retries, path-style keys on a custom endpoint."""
     boto3 = _boto3()
-    if logging.getLogger("botocore").isEnabledFor(logging.DEBUG):
-        raise ConfigError("refusing to use S3 with botocore debug logging on (it logs the wire)")
-    config = importlib.import_module("botocore.config").Config(
-        retries={"mode": "standard", "max_attempts": 5},
-        s3={"addressing_style": "path"} if spec.endpoint_url else {},
-    )
+    config = botocore_config("S3", 6, bool(spec.endpoint_url))
     options: dict[str, Any] = {"config": config}
     if spec.endpoint_url:
         options["endpoint_url"] = spec.endpoint_url

@@ -6,7 +6,9 @@ library errors become :class:`ChannelError`) → ``parse_result`` — and return
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, Self
 
@@ -110,6 +112,17 @@ class BaseChannel:
     def __init__(self, settings: ChannelSettings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
+        self._next_slot: dt.datetime | None = None
+
+    def pace(self) -> None:
+        """Wait on the clock so that sends start at most ``settings.rate`` per second."""
+        if not self.settings.rate:
+            return
+        now = self.clock.now()
+        start = max(now, self._next_slot or now)
+        if start > now:
+            self.clock.sleep((start - now).total_seconds())
+        self._next_slot = start + dt.timedelta(seconds=1 / self.settings.rate)
 
     @classmethod
     def from_config(cls, settings: ChannelSettings, clock: Clock) -> Self:
@@ -146,3 +159,26 @@ class BaseChannel:
         if isinstance(result, Receipt):
             return result
         return Receipt(Outcome.ACCEPTED, str(result) if result is not None else None)
+
+
+def timed_out(err: BaseException | None) -> bool:
+    """Whether ``err`` or anything that caused it was a timeout (libraries wrap socket
+    timeouts in their own errors; the timeout stays in the chain)."""
+    while err is not None:
+        if isinstance(err, TimeoutError):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def explain(err: BaseException, timeout: float) -> str:
+    """A short, secret-free reason for a network failure."""
+    if timed_out(err):
+        return f"no answer within {timeout:g} s"
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return f"certificate not verified ({err.verify_message})"
+    if isinstance(err, ssl.SSLError):
+        return f"TLS failed ({err.reason})"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__

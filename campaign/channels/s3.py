@@ -38,7 +38,6 @@ import base64
 import email.utils
 import hashlib
 import importlib
-import logging
 import os
 import posixpath
 import re
@@ -51,7 +50,7 @@ from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing,
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
 from campaign.errors import ConfigError, MissingDependency
-from campaign.s3store import _MISSING, _code
+from campaign.s3store import _MISSING, _code, botocore_config
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MANIFEST = "manifest.json"
@@ -207,17 +206,7 @@ class S3Channel(BaseChannel):
         return self._client
 
     def _make_client(self) -> Any:
-        if logging.getLogger("botocore").isEnabledFor(logging.DEBUG):
-            raise ConfigError(
-                "refusing to use S3 with botocore debug logging on (it logs the wire)"
-            )
-        config = _import("botocore.config").Config(
-            # one attempt: the ledger's schedule retries, nothing is re-sent behind its back
-            retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=self.settings.timeout_s,
-            read_timeout=self.settings.timeout_s,
-            s3={"addressing_style": "path"} if self.settings.endpoint_url else {},
-        )
+        config = botocore_config("S3", 1, bool(self.settings.endpoint_url), self.settings.timeout_s)
         options: dict[str, Any] = {"config": config}
         if self.settings.endpoint_url:
             options["endpoint_url"] = self.settings.endpoint_url

@@ -6,7 +6,6 @@ the retrying, and every botocore error is wrapped ``from err`` into a :class:`Ch
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import re
 from typing import Any
@@ -15,6 +14,7 @@ from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing,
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
 from campaign.errors import ConfigError, MissingDependency
+from campaign.s3store import botocore_config
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 # Error codes (sesv2 spells some with, some without "Exception"; compared without it).
@@ -73,15 +73,7 @@ class SesChannel(BaseChannel):
         botocore's wire logging is on."""
         if self._client is not None:
             return
-        if logging.getLogger("botocore").isEnabledFor(logging.DEBUG):
-            raise ConfigError(
-                "refusing to use SES with botocore debug logging on (it logs the wire)"
-            )
-        config = _import("botocore.config").Config(
-            retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=self.settings.timeout_s,
-            read_timeout=self.settings.timeout_s,
-        )
+        config = botocore_config("SES", 1, False, self.settings.timeout_s)
         options: dict[str, Any] = {"config": config, "region_name": self.region}
         if self.settings.endpoint_url:
             options["endpoint_url"] = self.settings.endpoint_url

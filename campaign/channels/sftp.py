@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import hashlib
 import posixpath
 import stat
@@ -82,7 +81,6 @@ class SftpChannel(BaseChannel):
         self._made: set[str] = set()  # folders known to exist on this connection
         self._stage = "connecting"
         self._committing = False  # a rename was sent: the file may be in place already
-        self._next_slot: dt.datetime | None = None
 
     def describe(self) -> str:
         return f"sftp://{self.host}:{self.port}{shown(self.root)}"
@@ -112,7 +110,7 @@ class SftpChannel(BaseChannel):
         raise ChannelError(f"sftp: cannot deliver a {item.kind!r} delivery", retryable=False)
 
     def transmit(self, item: Outgoing, payload: tuple[str, Files, bool]) -> Receipt:
-        self._pace()
+        self.pace()
         folder, files, prune = payload
         return self._run(self._deliver(folder, files, prune))
 
@@ -337,13 +335,3 @@ class SftpChannel(BaseChannel):
                         absent.append(target)
         detail = f"{len(deleted)} deleted, {len(absent)} already absent on {self.host}"
         return Receipt(Outcome.ACCEPTED, None, detail, {"deleted": deleted, "absent": absent})
-
-    def _pace(self) -> None:
-        """Wait on the clock so that deliveries start at most ``rate`` per second."""
-        if not self.settings.rate:
-            return
-        now = self.clock.now()
-        start = max(now, self._next_slot or now)
-        if start > now:
-            self.clock.sleep((start - now).total_seconds())
-        self._next_slot = start + dt.timedelta(seconds=1 / self.settings.rate)

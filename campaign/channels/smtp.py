@@ -6,7 +6,6 @@ connection can be placed before the final "." (not delivered) or after it (may h
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import smtplib
 import socket
@@ -14,7 +13,15 @@ import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing, Receipt
+from campaign.channels.base import (
+    BaseChannel,
+    ChannelError,
+    Outcome,
+    Outgoing,
+    Receipt,
+    explain,
+    timed_out,
+)
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
 from campaign.errors import ConfigError
@@ -72,7 +79,6 @@ class SmtpChannel(BaseChannel):
         self.host = parts.hostname or ""
         self._helo: str | None = settings.options.get("helo")
         self._conn: _Connection | None = None
-        self._next_slot: dt.datetime | None = None
         self._context: ssl.SSLContext | None = None
         self._check()
 
@@ -119,7 +125,7 @@ class SmtpChannel(BaseChannel):
         return item.data
 
     def transmit(self, item: Outgoing, payload: bytes) -> Receipt:
-        self._pace()
+        self.pace()
         conn = self._begin(item, payload)
         conn.dot_sent = False  # not yet, for this message (the connection may be reused)
         stage = "RCPT TO"
@@ -242,16 +248,6 @@ class SmtpChannel(BaseChannel):
         if conn is not None:
             conn.close()
 
-    def _pace(self) -> None:
-        """Wait on the clock so that sends start at most ``rate`` per second."""
-        if not self.settings.rate:
-            return
-        now = self.clock.now()
-        start = max(now, self._next_slot or now)
-        if start > now:
-            self.clock.sleep((start - now).total_seconds())
-        self._next_slot = start + dt.timedelta(seconds=1 / self.settings.rate)
-
 
 def _mail_options(conn: _Connection, item: Outgoing, payload: bytes) -> list[str]:
     options = []
@@ -290,7 +286,7 @@ def _refused(stage: str, code: int, response: str) -> ChannelError:
 def _lost(err: BaseException, stage: str, dot_sent: bool, timeout: float) -> ChannelError:
     """The error for a connection lost at ``stage``: after the final "." the message may have
     arrived (unknown outcome); a server that stopped answering halts the channel."""
-    hung = _timed_out(err)
+    hung = timed_out(err)
     if dot_sent:
         return ChannelError(
             f"smtp: connection lost waiting for {stage}, the message may have arrived: "
@@ -306,25 +302,12 @@ def _lost(err: BaseException, stage: str, dot_sent: bool, timeout: float) -> Cha
     )
 
 
-def _timed_out(err: BaseException | None) -> bool:
-    # smtplib turns a socket timeout into SMTPServerDisconnected; the timeout is its context.
-    while err is not None:
-        if isinstance(err, TimeoutError):
-            return True
-        err = err.__cause__ or err.__context__
-    return False
-
-
 def _explain(err: BaseException, timeout: float) -> str:
-    if _timed_out(err):
-        return f"no answer within {timeout:g} s"
-    if isinstance(err, ssl.SSLCertVerificationError):
-        return f"certificate not verified ({err.verify_message})"
-    if isinstance(err, smtplib.SMTPResponseException):
+    if not timed_out(err) and isinstance(err, smtplib.SMTPResponseException):
         text = err.smtp_error
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         reply = f"{err.smtp_code} {text}"
         login = isinstance(err, smtplib.SMTPAuthenticationError)
         return f"login refused: {reply}" if login else reply
-    return f"{type(err).__name__}: {err}"
+    return explain(err, timeout)

@@ -28,7 +28,15 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing, Receipt
+from campaign.channels.base import (
+    BaseChannel,
+    ChannelError,
+    Outcome,
+    Outgoing,
+    Receipt,
+    explain,
+    timed_out,
+)
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
 from campaign.errors import ConfigError, FetchError, MissingDependency
@@ -78,7 +86,6 @@ class WebhookChannel(BaseChannel):
         self._key = _secret_key(settings, self.shown)
         self._signer = _signer(self._key)
         self._context: ssl.SSLContext | None = None
-        self._next_slot: dt.datetime | None = None
 
     def describe(self) -> str:
         return self.shown
@@ -98,7 +105,7 @@ class WebhookChannel(BaseChannel):
         return item.data
 
     def transmit(self, item: Outgoing, payload: bytes) -> Receipt:
-        self._pace()
+        self.pace()
         checked, addresses = self._target()
         headers = self._headers(item.key, payload)
         conn = self._connect(checked, addresses)
@@ -163,7 +170,7 @@ class WebhookChannel(BaseChannel):
                 if isinstance(err, ssl.SSLError):
                     break
         raise ChannelError(
-            f"webhook: cannot connect to {self.shown}: {_explain(failure, self.timeout_s)}",
+            f"webhook: cannot connect to {self.shown}: {explain(failure, self.timeout_s)}",
             retryable=True,
             halt=True,
         ) from failure
@@ -180,19 +187,19 @@ class WebhookChannel(BaseChannel):
         except _LOST as err:  # the body did not all go out: the receiver cannot have it
             raise ChannelError(
                 f"webhook: connection to {self.shown} lost while sending (not delivered): "
-                + _explain(err, self.timeout_s),
+                + explain(err, self.timeout_s),
                 retryable=True,
-                halt=_timed_out(err),
+                halt=timed_out(err),
             ) from err
         try:
             return conn.getresponse()
         except _LOST as err:
             raise ChannelError(
                 f"webhook: no answer from {self.shown} after the event was sent, it may have "
-                f"arrived: {_explain(err, self.timeout_s)}",
+                f"arrived: {explain(err, self.timeout_s)}",
                 retryable=True,
                 unknown_outcome=True,
-                halt=_timed_out(err),
+                halt=timed_out(err),
             ) from err
 
     def _answer(self, item: Outgoing, response: http.client.HTTPResponse, sig: str) -> Receipt:
@@ -250,16 +257,6 @@ class WebhookChannel(BaseChannel):
                     halt=True,
                 ) from err
         return self._context
-
-    def _pace(self) -> None:
-        """Wait on the clock so that sends start at most ``rate`` per second."""
-        if not self.settings.rate:
-            return
-        now = self.clock.now()
-        start = max(now, self._next_slot or now)
-        if start > now:
-            self.clock.sleep((start - now).total_seconds())
-        self._next_slot = start + dt.timedelta(seconds=1 / self.settings.rate)
 
 
 def _timeout(value: float, allow_private: bool, shown: str) -> float:
@@ -339,23 +336,3 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
-
-
-def _timed_out(err: BaseException | None) -> bool:
-    while err is not None:
-        if isinstance(err, TimeoutError):
-            return True
-        err = err.__cause__ or err.__context__
-    return False
-
-
-def _explain(err: BaseException, timeout: float) -> str:
-    if _timed_out(err):
-        return f"no answer within {timeout:g} s"
-    if isinstance(err, ssl.SSLCertVerificationError):
-        return f"certificate not verified ({err.verify_message})"
-    if isinstance(err, ssl.SSLError):
-        return f"TLS failed ({err.reason})"
-    if isinstance(err, OSError) and err.strerror:
-        return err.strerror
-    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
