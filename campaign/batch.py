@@ -21,7 +21,7 @@ from campaign.buildview import Build, Gate, item_of
 from campaign.config import Config
 from campaign.errors import InputError
 from campaign.i18n import fallback_chain, review
-from campaign.landing import plan_landing
+from campaign.landing import closed_pages, plan_landing
 from campaign.ledger import Item, Ledger, NewDelivery
 from campaign.partnerpack import plan_partner
 from campaign.printpack import PRINT, plan_vendor
@@ -96,7 +96,7 @@ def _plan_partners_and_vendors(
         if pack is not None:
             batch.deliveries.append(pack)
     if config.audience.landing is not None:
-        pages = plan_landing(build, gate, config.audience.landing, cases)
+        pages = plan_landing(build, gate, config.audience.landing, cases, closed_pages(ledger))
         if pages is not None:
             batch.deliveries.append(pages)
     printed = ledger.taken(PRINT) if config.audience.vendors else set()
@@ -115,7 +115,9 @@ def preview_delivery(
     build = Build.read(build_dir)
     batch = Batch(build.root)
     staff = Subscriber(address, None, locale, Area(), today_never, config.audience.lists[0].name, 0)
-    items = _digest_items(config, build, Gate(config, ledger), staff, _public(build), set(), batch)
+    resolved = ledger.resolved([case.case_ref for case in build.cases])
+    public = [case for case in _public(build) if case.case_ref not in resolved]
+    items = _digest_items(config, build, Gate(config, ledger), staff, public, set(), batch)
     if not items:
         reasons = "; ".join(f"{n} {why}" for why, n in batch.held.items()) or "no cases"
         raise InputError(f"nothing approved to preview ({reasons})", str(build_dir))

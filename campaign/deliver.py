@@ -26,6 +26,7 @@ from campaign.channels import Channel, ChannelError, Outgoing, Receipt, make_cha
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock, SystemClock
 from campaign.config import Config
+from campaign.errors import CampaignError
 from campaign.landing import LANDING
 from campaign.ledger import WITHDRAWAL_FORMATS, Delivery, Ledger, Status, suppression_key
 from campaign.packs import StaleDelivery
@@ -120,6 +121,8 @@ class Loop:
         self.worker = worker_name()
         self.report = SendReport()
         self.urgent_only = False  # only withdrawal work (resolve runs it ahead of the backlog)
+        # called when a delivery turned out to carry a case resolved while it was being sent
+        self.on_resolved: Callable[[Delivery, set[str]], None] | None = None
         self._opened: set[str] = set()
 
     def run(self, wait_s: float = 0.0, progress: Progress | None = None) -> SendReport:
@@ -157,12 +160,14 @@ class Loop:
         if reason is not None:
             self.ledger.cancel(delivery, reason)
             return Status.CANCELLED
+        channel = self.channels[delivery.channel]
         try:
             item = self.payload(delivery)
         except (StaleDelivery, ValueError) as err:
             self.ledger.cancel(delivery, f"not sent: {err}")
             return Status.CANCELLED
-        channel = self.channels[delivery.channel]
+        except Exception as err:  # noqa: BLE001 - a broken set-up must not leave a lease behind
+            return self._failed(delivery, channel, _unexpected(err))
         try:
             self._open(delivery.channel, channel)
             if self._appeal_refs(delivery) and self.ledger.resolved(self._appeal_refs(delivery)):
@@ -173,9 +178,14 @@ class Loop:
                 receipt = _merged(receipt, remove_files(channel, item.remove))
         except ChannelError as err:
             return self._failed(delivery, channel, err)
+        except Exception as err:  # noqa: BLE001 - e.g. a client that cannot even be made
+            return self._failed(delivery, channel, _unexpected(err))
         status = self.ledger.sent(delivery, receipt)
         if delivery.kind == PACK and f"{delivery.channel}{WEBHOOK}" in self.channels:
             self.ledger.record([announcement(delivery)])  # tell the partner's webhook
+        late = self.ledger.resolved(self._appeal_refs(delivery))
+        if late and self.on_resolved is not None:  # resolved while this one was on its way
+            self.on_resolved(delivery, late)
         return status
 
     @staticmethod
@@ -234,6 +244,11 @@ class Loop:
         return int(rows[0][0])
 
 
+def _unexpected(err: Exception) -> ChannelError:
+    """Any other failure of one delivery: the channel stops for this run, the row waits."""
+    return ChannelError(f"{type(err).__name__}: {err}", retryable=True, halt=True)
+
+
 def remove_files(channel: Channel, names: tuple[str, ...]) -> Receipt:
     """Delete ``names`` (every version) where the channel can: S3 keys, SFTP files, outbox."""
     remover = getattr(channel, "withdraw_keys", None) or getattr(channel, "withdraw_files", None)
@@ -247,9 +262,21 @@ def _merged(first: Receipt, then: Receipt) -> Receipt:
     return Receipt(first.outcome, first.remote_id, f"{first.detail}; {then.detail}", evidence)
 
 
-def open_channels(config: Config, clock: Clock) -> dict[str, Channel]:
-    """A channel (not yet connected) for every configured channel table."""
-    return {name: make_channel(table, clock) for name, table in channel_tables(config).items()}
+def open_channels(
+    config: Config, clock: Clock, broken: dict[str, str] | None = None
+) -> dict[str, Channel]:
+    """A channel (not yet connected) for every configured channel table; with ``broken``, a
+    table whose channel cannot be made (a secret's variable unset, a package missing) is left
+    out and its reason kept there, so the other channels carry on."""
+    found: dict[str, Channel] = {}
+    for name, table in channel_tables(config).items():
+        try:
+            found[name] = make_channel(table, clock)
+        except CampaignError as err:
+            if broken is None:
+                raise
+            broken[name] = str(err)
+    return found
 
 
 @dataclass
@@ -280,10 +307,16 @@ def send_build(
     resend = config.audience.delivery.resend_after_days
     since = ledger.clock.now().timestamp() - resend * 86400 if resend else None
     recorded = len(ledger.record(batch.deliveries, since))
-    chosen = channels if channels is not None else open_channels(config, ledger.clock)
+    broken: dict[str, str] = {}
+    chosen = channels if channels is not None else open_channels(config, ledger.clock, broken)
     loop = Loop(ledger, chosen, Payloads(config, email_composer(config), ledger),
                 config.audience.delivery, ledger.clock)  # fmt: skip
-    return SendResult(batch, recorded, loop.run(wait_s, progress))
+    from campaign.withdraw import late_withdrawal  # (withdraw builds on this module)
+
+    loop.on_resolved = late_withdrawal(config, ledger)
+    report = loop.run(wait_s, progress)
+    report.halted.update(broken)
+    return SendResult(batch, recorded, report)
 
 
 def send_preview(

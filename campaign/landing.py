@@ -15,7 +15,7 @@ from campaign.audience import Landing
 from campaign.buildview import Build, Gate, item_of
 from campaign.config import Config
 from campaign.i18n import country, country_table
-from campaign.ledger import Delivery, Item, NewDelivery
+from campaign.ledger import Delivery, Item, Ledger, NewDelivery
 from campaign.packs import StaleDelivery, read_item
 from campaign.targeting import CaseInfo
 
@@ -24,10 +24,16 @@ IMAGE = "social-1200x630"
 CLOSED = "closed"  # the item format of a withdrawn case's "appeal closed" page
 
 
-def plan_landing(build: Build, gate: Gate, landing: Landing, cases: Sequence[CaseInfo]
-                 ) -> NewDelivery | None:  # fmt: skip
-    """The pages of every public case (its social image in each language it was rendered in)."""
-    items: list[Item] = []
+def plan_landing(
+    build: Build,
+    gate: Gate,
+    landing: Landing,
+    cases: Sequence[CaseInfo],
+    closed: Sequence[Item] = (),
+) -> NewDelivery | None:
+    """The pages of every public case (its social image in each language it was rendered in),
+    and the "appeal closed" pages of withdrawn cases, which stay."""
+    items: list[Item] = list(closed)
     for case in cases:
         if case.case_ref in build.restricted:
             continue
@@ -56,7 +62,9 @@ def landing_files(delivery: Delivery, build: Build, config: Config, landing: Lan
             files.setdefault(f"{item.case_ref}/index.html", page)
             continue
         rendition = build.renditions.get((item.case_ref, item.locale, item.format))
-        if rendition is None or rendition["sha256"] != item.sha256:
+        if rendition is None or rendition["sha256"] != item.sha256 or not _readable(build, item):
+            if delivery.priority == 0:  # a withdrawal: leave out what changed, do not stop
+                continue
             raise StaleDelivery(f"{item.path} is no longer the version that was planned")
         name = f"{IMAGE}{posixpath.splitext(item.path)[1]}"
         image = f"{item.case_ref}/{item.locale}/{name}"
@@ -84,3 +92,29 @@ def landing_files(delivery: Delivery, build: Build, config: Config, landing: Lan
                 top, config.organisation, absolute, hotline or None
             )
     return tuple(sorted(files.items()))
+
+
+def _readable(build: Build, item: Item) -> bool:
+    try:
+        read_item(build.root, item)
+    except StaleDelivery:
+        return False
+    return True
+
+
+def closed_pages(ledger: Ledger) -> list[Item]:
+    """The closed-page items of every resolved case the landing pages ever carried."""
+    from campaign.resolutions import resolved_refs
+
+    resolved = resolved_refs(ledger.state)
+    rows = ledger.state.query(
+        "SELECT DISTINCT i.case_ref, i.locale FROM deliveries d JOIN delivery_items i "
+        "ON i.delivery_id = d.id WHERE d.channel = ? AND i.format != ? ",
+        (LANDING, CLOSED),
+    )
+    return [closed_item(str(ref), str(locale)) for ref, locale in rows if ref in resolved]
+
+
+def closed_item(ref: str, locale: str) -> Item:
+    """The item standing for a withdrawn case's closed page in ``locale``."""
+    return Item(ref, locale, CLOSED, f"{ref}/{locale}/closed", "")

@@ -73,6 +73,8 @@ class Ledger(LedgerQueries):
             kinds = {new.kind for new in batch} - SNAPSHOTS
             taken = {kind: self.taken(kind, since) for kind in kinds}
             for planned in batch:
+                if planned.key and not self._fresh_key(db, planned.key):
+                    continue  # already recorded: withdrawal work is recorded once
                 if planned.kind in SNAPSHOTS:
                     if not self._supersede(db, planned, now):
                         continue  # the same pack as the last one
@@ -81,12 +83,7 @@ class Ledger(LedgerQueries):
                     new = _without(planned, taken[planned.kind])
                 if not new.items and planned.kind not in SNAPSHOTS:
                     continue
-                key = planned.key or delivery_key(new, now)
-                if (
-                    planned.key
-                    and db.execute("SELECT 1 FROM deliveries WHERE key = ?", (key,)).fetchone()
-                ):
-                    continue  # already recorded: withdrawal work is recorded once
+                key = _retry_key(db, planned.key, now) if planned.key else delivery_key(new, now)
                 cursor = db.execute(
                     "INSERT INTO deliveries (key, channel, kind, recipient, recipient_name, "
                     "locale, build_dir, status, priority, created, next_attempt, updated) "
@@ -103,6 +100,14 @@ class Ledger(LedgerQueries):
                 _event(db, row_id, now, Status.PENDING, f"{len(new.items)} items")
                 keys.append(key)
         return keys
+
+    @staticmethod
+    def _fresh_key(db: Any, key: str) -> bool:
+        """A fixed key not recorded yet, or recorded and then cancelled (it may be tried again,
+        e.g. a withdrawal pack cancelled because the build had changed)."""
+        rows = db.execute("SELECT status FROM deliveries WHERE key = ? OR key LIKE ?",
+                          (key, f"{key}-%")).fetchall()  # fmt: skip
+        return all(row[0] == "cancelled" for row in rows)
 
     def _supersede(self, db: Any, new: NewDelivery, now: float) -> bool:
         """Whether pack ``new`` differs from the recipient's last one; if so, older packs still
@@ -253,7 +258,7 @@ class Ledger(LedgerQueries):
             rows = db.execute(
                 "SELECT DISTINCT d.id FROM deliveries d JOIN delivery_items i "  # noqa: S608
                 "ON i.delivery_id = d.id WHERE i.case_ref = ? AND i.format NOT IN "
-                f"({_MARKS}) AND d.status IN ('pending', 'deferred')",
+                f"({_MARKS}) AND d.status IN ('pending', 'deferred') AND d.priority > 0",
                 (case_ref, *WITHDRAWAL_FORMATS),
             ).fetchall()
             for (row_id,) in rows:
@@ -295,15 +300,26 @@ def _without(new: NewDelivery, taken: set[tuple[str, str, str]]) -> NewDelivery:
 
 
 def suppression_key(delivery: Delivery) -> str:
-    """What a permanent refusal disables: the address of an e-mail, else the channel table
-    (a partner's endpoint that answered 410 Gone)."""
-    return delivery.recipient if delivery.kind == "email" else delivery.channel
+    """What a permanent refusal disables: the address of an e-mail (an appeal or a notice),
+    else the channel table (a partner's endpoint that answered 410 Gone)."""
+    return delivery.recipient if delivery.kind in ("email", "notice") else delivery.channel
+
+
+def _retry_key(db: Any, key: str, now: float) -> str:
+    """``key``, or — when it was recorded and cancelled — ``key-N`` (tried again)."""
+    count = db.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE key = ? OR key LIKE ?", (key, f"{key}-%")
+    ).fetchone()[0]
+    return key if count == 0 else f"{key}-{count}"
 
 
 def _suppress(db: Any, address: str, reason: str, source: str, now: float) -> bool:
     before = db.total_changes
     db.execute(
-        "INSERT OR IGNORE INTO suppressions (address, reason, source, at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO suppressions (address, reason, source, at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, source = "
+        "excluded.source, at = excluded.at WHERE excluded.reason = 'bounce' "
+        "AND suppressions.reason != 'bounce'",  # a hard bounce outranks an unsubscribe
         (address_key(address), reason, source, now),
     )
     return bool(db.total_changes - before)

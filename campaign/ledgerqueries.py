@@ -16,7 +16,7 @@ Item = DeliveryItem
 
 _COLUMNS = (
     "id, key, channel, kind, recipient, recipient_name, locale, build_dir, status, attempts, "
-    "uncertain, created, first_attempt, remote_id, detail"
+    "uncertain, created, first_attempt, remote_id, detail, priority"
 )
 
 
@@ -42,9 +42,9 @@ class LedgerQueries:
         rows = self.state.query(
             "SELECT d.recipient, i.case_ref, i.sha256, d.status, d.updated "  # noqa: S608
             "FROM deliveries d JOIN delivery_items i ON i.delivery_id = d.id "
-            f"WHERE d.kind = ? AND d.status IN ({marks})",
+            f"WHERE d.kind = ? AND (d.status IN ({marks}) OR d.uncertain = 1)",
             (kind, *sorted(TAKEN)),
-        )
+        )  # a version that may have arrived is not sent again under a new key
         return {
             (recipient, ref, sha)
             for recipient, ref, sha, status, updated in rows
@@ -105,13 +105,15 @@ class LedgerQueries:
 
     def carried(self, case_ref: str, kinds: Collection[str]) -> list[Delivery]:
         """Deliveries of ``kinds`` that carried ``case_ref`` and may have arrived: sent,
-        possibly duplicated, or with an attempt whose outcome is unknown."""
+        possibly duplicated, being sent now, with an attempt whose outcome is unknown, or — a
+        pack or print job, written file by file — any that was attempted at all."""
         marks = ", ".join("?" for _ in kinds)
         rows = self.state.query(
             "SELECT DISTINCT d.id FROM deliveries d "  # noqa: S608
             "JOIN delivery_items i ON i.delivery_id = d.id "
             f"WHERE i.case_ref = ? AND d.kind IN ({marks}) AND (d.status IN "
-            "('sent', 'possible_duplicate') OR d.uncertain = 1) ORDER BY d.id",
+            "('sent', 'possible_duplicate', 'sending') OR d.uncertain = 1 OR "
+            "(d.kind IN ('pack', 'print') AND d.attempts > 0)) ORDER BY d.id",
             (case_ref, *kinds),
         )
         return [self.get(row[0]) for row in rows]
@@ -157,8 +159,8 @@ def address_key(address: str) -> str:
 
 def _delivery(row: Sequence[Any], items: tuple[Item, ...]) -> Delivery:
     (row_id, key, channel, kind, recipient, name, locale, build_dir, status, attempts,
-     uncertain, created, first, remote_id, detail) = row  # fmt: skip
+     uncertain, created, first, remote_id, detail, priority) = row  # fmt: skip
     return Delivery(
         row_id, key, channel, kind, recipient, name, locale, build_dir, Status(status),
-        attempts, bool(uncertain), created, first, remote_id, detail, items,
+        attempts, bool(uncertain), created, first, remote_id, detail, items, int(priority),
     )  # fmt: skip

@@ -273,6 +273,7 @@ class Delivery:
     remote_id: str | None
     detail: str
     items: tuple[DeliveryItem, ...] = ()
+    priority: int = 10  # 0: withdrawal work
 
     @property
     def case_refs(self) -> tuple[str, ...]:

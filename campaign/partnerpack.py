@@ -80,14 +80,17 @@ def pack_files(delivery: Delivery, build: Build, config: Config, partner: Partne
     entries: list[dict[str, Any]] = []
     for item in delivery.items:
         rendition = build.renditions.get((item.case_ref, item.locale, item.format))
-        if rendition is None or rendition["sha256"] != item.sha256:
+        if rendition is None or rendition["sha256"] != item.sha256 or not _readable(build, item):
+            if delivery.priority == 0:  # a withdrawal: leave out what changed, do not stop
+                continue
             raise StaleDelivery(f"{item.path} is no longer the version that was planned")
         path = pack_path(item, item.path)
         files[path] = read_item(build.root, item)
         entry = _manifest_entry(item, rendition, path)
-        if rendition.get("embed"):
+        embed_file = build.root / str(rendition.get("embed") or "")
+        if rendition.get("embed") and embed_file.is_file():
             embed = posixpath.splitext(path)[0] + ".html"
-            files[embed] = (build.root / rendition["embed"]).read_bytes()
+            files[embed] = embed_file.read_bytes()
             entry["embed"] = embed
         entries.append(entry)
     files["manifest.json"] = _manifest(partner, config, entries)
@@ -198,3 +201,11 @@ def _first_locale(
         if ref not in best or order.get(locale, 99) < order.get(best[ref][1], 99):
             best[ref] = (ref, locale)
     return {key: found[key] for key in sorted(best.values())}
+
+
+def _readable(build: Build, item: Item) -> bool:
+    try:
+        read_item(build.root, item)
+    except StaleDelivery:
+        return False
+    return True

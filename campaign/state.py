@@ -8,8 +8,10 @@ processes on one database never interleave half-changes.
 It holds the ``publications`` table (what was published where, for a later ``Cancel``), the
 ``approvals`` table (which rendition digests a person approved), the delivery ledger
 (``campaign.ledger``: deliveries, their items and events, suppressions) and resolutions. Of a
-case it stores only the opaque ``case_ref`` — never a name, a ``case_id`` or any private field;
-of a recipient, the address (and display name) the ledger needs to send and to withdraw.
+case it stores the opaque ``case_ref`` — never a name or any private field; the ``case_id``
+appears only inside the ledger's rendition paths (``<case_id>/<locale>/…`` of a build folder)
+and is scrubbed when the case is purged. Of a recipient, the address (and display name) the
+ledger needs to send and to withdraw.
 """
 
 from __future__ import annotations

@@ -94,16 +94,18 @@ def compile_report(
     cap: dict[str, str] | None,
     purge: dict[str, list[str]] | None,
     audit: Sequence[tuple[float, str, str, str]],
+    notes: Sequence[str] = (),
 ) -> Takedown:
     """The report from the ledger (what the withdrawal work did) and the audit (items done)."""
-    rows = [row for row in ledger.deliveries() if row.key in set(keys)]
+    wanted = set(keys)
+    rows = [row for row in ledger.deliveries() if row.key.split("-")[0] in wanted]
     report = Takedown(
         resolution.case_ref, resolution.reason, resolution.when.isoformat(timespec="seconds"),
         first, cancelled, cap=cap, purge=purge,
     )  # fmt: skip
     for row in rows:
         report.actions.append(_action(ledger, row))
-    report.person = _person_items(config, ledger, resolution.case_ref, rows, cap, purge)
+    report.person = _person_items(config, ledger, resolution.case_ref, rows, cap, purge, notes)
     done = {outcome for _, channel, action, outcome in audit if action == "person-done"}
     for item in report.person:
         item["done"] = str(item["n"]) in done
@@ -130,8 +132,9 @@ def _person_items(
     rows: Sequence[Delivery],
     cap: dict[str, str] | None,
     purge: dict[str, list[str]] | None,
+    notes: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    items: list[str] = []
+    items: list[str] = list(notes)
     for row in rows:
         if row.status not in DONE:
             items.append(f"{row.channel} ({row.recipient}): the automatic withdrawal has not "

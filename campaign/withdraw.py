@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from campaign.channels import Channel
 from campaign.config import Config
 from campaign.deliver import Loop, channel_tables, open_channels, outboxes
-from campaign.landing import CLOSED, LANDING
+from campaign.landing import CLOSED, LANDING, closed_item
 from campaign.ledger import URGENT, Delivery, Item, Ledger, NewDelivery
 from campaign.models import Case
 from campaign.partnerpack import PACK
 from campaign.payloads import CANCEL, EVENT, NOTICE, WITHDRAWAL, Payloads, email_composer
 from campaign.printpack import PRINT
-from campaign.resolutions import Resolution, audit, audit_log, resolve
+from campaign.resolutions import Resolution, audit, audit_log, current, resolve, resolved_refs
 from campaign.takedown import Takedown, compile_report
 
 
@@ -46,34 +46,73 @@ def withdraw(
     now = ledger.clock.now().timestamp()
     resolution, first = resolve(ledger.state, case_ref, reason, now)
     cancelled = ledger.cancel_case(case_ref, "case resolved: not sent")
-    work = plan_withdrawal(config, ledger, resolution)
+    work, dropped = plan_withdrawal(config, ledger, resolution)
     recorded = ledger.record(work)
-    chosen = channels if channels is not None else open_channels(config, ledger.clock)
+    broken: dict[str, str] = {}
+    chosen = channels if channels is not None else open_channels(config, ledger.clock, broken)
     loop = Loop(ledger, chosen, Payloads(config, email_composer(config), ledger),
                 config.audience.delivery, ledger.clock)  # fmt: skip
     loop.urgent_only = True  # withdrawal work only: the backlog waits
+    loop.on_resolved = late_withdrawal(config, ledger)
     loop.run(wait_s)
+    alerted = bool(ledger.state.publications(case_ref, "cap"))
     cap = _cancel_cap(config, ledger, case, now) if case is not None else None
     purged = _purge(config, ledger, case_ref, case_id, case) if config.grace_days == 0 else None
     if first:
         audit(ledger.state, case_ref, "local", "withdraw", f"{len(recorded)} tasks", now)
+    notes = [f"{name}: no longer configured, so nothing was withdrawn there automatically: "
+             "ask them to remove every copy" for name in dropped]  # fmt: skip
+    notes += [f"{name}: the channel could not be used ({why}); fix it and run "
+              "campaign send (the withdrawal waits there, ahead of everything)"
+              for name, why in broken.items()]  # fmt: skip
+    if alerted and cap is None:
+        notes.append("a CAP alert was published but no Cancel could be made without the case's "
+                     "record: run campaign resolve again with --cases FILE")  # fmt: skip
     return compile_report(
         config, ledger, resolution, first, cancelled, [w.key for w in work], cap, purged,
-        audit_log(ledger.state, case_ref),
+        audit_log(ledger.state, case_ref), notes,
     )  # fmt: skip
 
 
-def plan_withdrawal(config: Config, ledger: Ledger, resolution: Resolution) -> list[NewDelivery]:
+def late_withdrawal(config: Config, ledger: Ledger) -> Callable[[Delivery, set[str]], None]:
+    """What the send loop does when a delivery turns out to have carried a case that was
+    resolved while it was on its way: withdraw again where that delivery went."""
+
+    def handle(delivery: Delivery, refs: set[str]) -> None:
+        for ref in refs:
+            resolution = current(ledger.state, ref)
+            if resolution is None:
+                continue
+            work, _ = plan_withdrawal(config, ledger, resolution, again=str(delivery.id))
+            mine = [w for w in work if w.kind == NOTICE or w.channel.startswith(delivery.channel)]
+            ledger.record(mine)
+            now = ledger.clock.now().timestamp()
+            audit(ledger.state, ref, delivery.channel, "late-withdrawal", f"{len(mine)} tasks",
+                  now)  # fmt: skip
+
+    return handle
+
+
+def plan_withdrawal(
+    config: Config, ledger: Ledger, resolution: Resolution, again: str = ""
+) -> tuple[list[NewDelivery], list[str]]:
     """The withdrawal work for everyone who may have received the case, each with a fixed key
-    (so asking again records nothing new)."""
+    (so asking again records nothing new; ``again`` salts all but the notices, for a delivery
+    that arrived after the first withdrawal), and the channel tables that are gone from the
+    configuration (a person must ask those recipients)."""
     ref = resolution.case_ref
     tables = channel_tables(config)
-    work = _notices(ledger, ref) + _packs(ledger, ref) + _events(ledger, ref)
+    resolved = set(resolved_refs(ledger.state))
+    work = _notices(ledger, ref) + _packs(ledger, ref, resolved) + _events(ledger, ref)
     work += _cancellations(ledger, ref)
     salt = f"{ref}:{resolution.resolved_at!r}"
-    return [
-        _keyed(item, salt) for item in work if item.channel in tables or item.channel == LANDING
+    kept = [
+        _keyed(item, salt if item.kind == NOTICE else salt + again)
+        for item in work
+        if item.channel in tables
     ]
+    dropped = sorted({item.channel for item in work if item.channel not in tables})
+    return kept, dropped
 
 
 def _keyed(new: NewDelivery, salt: str) -> NewDelivery:
@@ -104,15 +143,23 @@ def _notices(ledger: Ledger, ref: str) -> list[NewDelivery]:
     return out
 
 
-def _packs(ledger: Ledger, ref: str) -> list[NewDelivery]:
-    """Each partner's (and the landing pages') folder as it must be now: without the case."""
+def _packs(ledger: Ledger, ref: str, resolved: set[str]) -> list[NewDelivery]:
+    """Each partner's (and the landing pages') folder as it must be now: without the case nor
+    any other resolved case (a withdrawal pack waiting for another one may be cancelled)."""
     out = []
     for carried in _first_per_recipient(ledger.carried(ref, [PACK])):
         latest = ledger.latest(carried.channel, carried.recipient, PACK) or carried
-        kept = tuple(item for item in latest.items if item.case_ref != ref)
+        kept = tuple(
+            item for item in latest.items if item.case_ref not in resolved | {ref}
+            or item.format == CLOSED
+        )  # fmt: skip
         if carried.channel == LANDING:
-            locales = dict.fromkeys(i.locale for i in carried.items if i.case_ref == ref)
-            kept += tuple(Item(ref, locale, CLOSED, "", "") for locale in locales)
+            every = ledger.carried(ref, [PACK])
+            locales = dict.fromkeys(
+                i.locale for d in every if d.channel == LANDING for i in d.items
+                if i.case_ref == ref
+            )  # fmt: skip
+            kept += tuple(closed_item(ref, locale) for locale in locales)
         out.append(NewDelivery(carried.channel, PACK, carried.recipient, latest.locale,
                                latest.build_dir, kept))  # fmt: skip
     return out
@@ -185,6 +232,7 @@ def _purge(config: Config, ledger: Ledger, ref: str, case_id: str | None, case: 
     if case_id is None:
         return None
     shas, inputs = _photos(config, case)
+    _scrub(ledger, ref, case_id)
     with _exclusive(config.state_dir / "purge.lock"):  # one purge at a time per state folder
         done = purge_case(
             case_id, ref, build_dirs=builds, outbox_dirs=[p.parent for p in outboxes(config)],
@@ -195,6 +243,23 @@ def _purge(config: Config, ledger: Ledger, ref: str, case_id: str | None, case: 
     audit(ledger.state, ref, "local", "purge", f"{len(done.removed)} files removed", now)
     return {"removed": done.removed, "rewritten": done.rewritten,
             "left_for_a_person": done.left_for_a_person}  # fmt: skip
+
+
+def _scrub(ledger: Ledger, ref: str, case_id: str) -> None:
+    """Take the case_id out of the ledger (rendition paths, details): only the opaque case_ref
+    stays; the purge's VACUUM then overwrites the freed pages."""
+    with ledger.state.transaction() as db:
+        db.execute(
+            "UPDATE delivery_items SET path = case_ref || '/' || locale || '/' || format "
+            "WHERE case_ref = ? AND instr(path, ?) > 0",
+            (ref, case_id),
+        )
+        for table in ("deliveries", "delivery_events"):
+            db.execute(
+                f"UPDATE {table} SET detail = replace(detail, ?, ?) "  # noqa: S608 (fixed names)
+                "WHERE instr(detail, ?) > 0",
+                (case_id, ref, case_id),
+            )
 
 
 def _build_dirs(config: Config, ledger: Ledger, ref: str) -> list[Path]:

@@ -277,10 +277,23 @@ def _refused(stage: str, code: int, response: str) -> ChannelError:
         return ChannelError(
             f"smtp: {stage} refused: {response}",
             retryable=False,
-            suppress=stage == "RCPT TO",
+            suppress=stage == "RCPT TO" and _bad_address(code, response),
             response=response,
         )
     return ChannelError(f"smtp: {stage} deferred: {response}", retryable=True, response=response)
+
+
+_ENHANCED = re.compile(r"^\s*5\.(\d{1,3})\.(\d{1,3})")
+
+
+def _bad_address(code: int, response: str) -> bool:
+    """Whether a 5xx at RCPT TO says the mailbox itself is bad (RFC 3463 5.1.x, or 5.2.1
+    disabled) — not a policy or relay refusal (5.7.x), which must not suppress people."""
+    found = _ENHANCED.match(response)
+    if found is not None:
+        subject, detail = found.groups()
+        return subject == "1" or (subject, detail) == ("2", "1")
+    return code in (550, 551, 553)
 
 
 def _lost(err: BaseException, stage: str, dot_sent: bool, timeout: float) -> ChannelError:

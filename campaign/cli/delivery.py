@@ -14,7 +14,14 @@ from campaign.batch import held_problems
 from campaign.cli.options import as_of_date, as_of_option, config_from, config_option
 from campaign.clock import SystemClock
 from campaign.config import Config
-from campaign.deliver import Progress, open_channels, outboxes, send_build, send_preview
+from campaign.deliver import (
+    Progress,
+    channel_tables,
+    open_channels,
+    outboxes,
+    send_build,
+    send_preview,
+)
 from campaign.ledger import Delivery, Ledger, Status, open_ledger
 from campaign.progress import PlainProgress
 from campaign.summary import plan_text, send_text, status_json, status_text
@@ -82,8 +89,9 @@ def send_step(
     config: Config, build_dir: Path, today: dt.date, dry_run: bool, quiet: bool, wait_s: float = 0
 ) -> int:
     """Plan, record and send one build; prints what happened; returns the exit code."""
-    if not config.audience.lists:
-        click.echo("no recipients configured ([lists.NAME] in campaign.toml): nothing to send")
+    if not channel_tables(config):
+        click.echo("no recipients configured ([lists.NAME], [partners.NAME], [vendors.NAME] "
+                   "or [landing] in campaign.toml): nothing to send")  # fmt: skip
         return 0
     with open_ledger(config) as ledger:
         progress, finish = _progress(quiet)

@@ -311,3 +311,20 @@ def test_body_without_a_final_newline_gets_one(
 ):
     channels(settings_for(smtp_server, tls="none")).send(outgoing(data=b"Subject: x\r\n\r\n.end"))
     assert smtp_server.handler.messages[0].data == b"Subject: x\r\n\r\n.end\r\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "reply", "bad"),
+    [
+        (550, "5.1.1 no such user", True),
+        (550, "5.2.1 mailbox disabled", True),
+        (552, "5.2.2 mailbox full", False),
+        (554, "5.7.1 Relay access denied", False),
+        (550, "no such user here", True),
+        (554, "transaction failed", False),
+    ],
+)
+def test_only_a_bad_mailbox_suppresses_the_address(code: int, reply: str, bad: bool) -> None:
+    from campaign.channels.smtp import _bad_address
+
+    assert _bad_address(code, reply) is bad

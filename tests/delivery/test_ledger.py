@@ -193,3 +193,30 @@ def test_retry_delays(retry: RetrySettings, attempt: int, ceiling: float) -> Non
     assert all(0 <= wait <= ceiling for wait in waits)
     assert max(waits) > ceiling * 0.8 and min(waits) < ceiling * 0.2  # full jitter
     assert retry.delay(attempt, rng, retry_after=ceiling + 10) == ceiling + 10
+
+
+def test_a_bounce_outranks_an_unsubscribe_and_a_notice_bounce_suppresses_the_address(
+    ledger: Ledger,
+) -> None:
+    from campaign.ledger import suppression_key
+
+    ledger.suppress("a@example.org", "unsubscribe", "weekly")
+    ledger.record([NewDelivery("lists.weekly", "notice", "a@example.org", "en", "",
+                               (Item("R1", "en", "notice", "", ""),))])  # fmt: skip
+    notice = ledger.claim("e", ["lists.weekly"], 60)
+    assert notice is not None and suppression_key(notice) == "a@example.org"
+    ledger.failed(notice, ChannelError("550 5.1.1", retryable=False, suppress=True), RETRY,
+                  random.Random(0))  # fmt: skip
+    assert ledger.suppression_reason("a@example.org") == "bounce"
+
+
+def test_a_version_that_may_have_arrived_is_not_planned_again(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    ledger.record([new("a@example.org", "R1")])
+    taken = ledger.claim("e", ["lists.weekly"], 60)
+    assert taken is not None
+    lost = ChannelError("reply lost", retryable=True, unknown_outcome=True)
+    short = RetrySettings(base_s=10, cap_s=10, lifetime_s=5, jitter=False)
+    assert ledger.failed(taken, lost, short, random.Random(0)) is Status.EXPIRED
+    assert ledger.record([new("a@example.org", "R1")]) == []  # it may be there already

@@ -221,4 +221,6 @@ def test_landing_pages_from_the_full_build(
     with campaign.ledger() as ledger, ledger.state.transaction() as db:
         db.execute("INSERT INTO resolutions (case_ref, resolved_at) VALUES (?, 0)", (ref,))
     send(campaign)
-    assert not (pages / ref).exists()
+    closed = (pages / ref / "index.html").read_text()
+    assert ref in closed and "noindex" in closed and "ليلى" not in closed and "<img" not in closed
+    assert not (pages / ref / "ar" / "social-1200x630.jpg").exists()

@@ -312,3 +312,91 @@ def test_local_copies_wait_for_the_grace_period(make_campaign: MakeCampaign) -> 
         assert purge_due(campaign.config(), ledger) == 0  # once
     assert not (campaign.build / "DEMO-GB-001").exists()
     assert leftovers([campaign.build], [NAME.encode()]) == []
+
+
+def test_an_unexpected_failure_releases_the_delivery(make_campaign: MakeCampaign) -> None:
+    from campaign.channels.outbox import OutboxChannel
+    from campaign.deliver import Loop
+    from campaign.payloads import Payloads, email_composer
+
+    class Broken(OutboxChannel):
+        def send(self, item: Any) -> Any:
+            raise RuntimeError("disk on fire")
+
+    campaign = make_campaign([subscriber("a@example.org", country="GB")], poster="none")
+    config = campaign.config()
+    with campaign.ledger() as ledger:
+        batch = send_build(config, campaign.build, ledger, AS_OF, dry_run=True).batch
+        ledger.record(batch.deliveries)
+        channel = Broken(config.audience.lists[0].channel, ledger.clock)
+        loop = Loop(ledger, {"lists.weekly": channel}, Payloads(config, email_composer(config),
+                    ledger), config.audience.delivery, ledger.clock)  # fmt: skip
+        report = loop.run()
+        (row,) = ledger.deliveries()
+    assert row.status is Status.DEFERRED and not row.uncertain and row.attempts == 0
+    assert "disk on fire" in report.halted["lists.weekly"]
+
+
+def test_resolved_while_being_sent_still_gets_a_notice(make_campaign: MakeCampaign) -> None:
+    from campaign.channels.outbox import OutboxChannel
+    from campaign.deliver import Loop
+    from campaign.payloads import Payloads, email_composer
+    from campaign.withdraw import late_withdrawal
+
+    campaign = make_campaign([subscriber("a@example.org", country="GB")], poster="none")
+    config = campaign.config()
+    ref = campaign.ref("DEMO-GB-001")
+
+    class ResolvedMeanwhile(OutboxChannel):
+        def send(self, item: Any) -> Any:
+            receipt = super().send(item)
+            if item.kind == "email" and b"has been closed" not in item.data:
+                with campaign.ledger() as other:  # another terminal resolves it right now
+                    withdraw(config, other, ref, "found", case_id="DEMO-GB-001")
+            return receipt
+
+    with campaign.ledger() as ledger:
+        batch = send_build(config, campaign.build, ledger, AS_OF, dry_run=True).batch
+        ledger.record(batch.deliveries)
+        channel = ResolvedMeanwhile(config.audience.lists[0].channel, ledger.clock)
+        loop = Loop(ledger, {"lists.weekly": channel}, Payloads(config, email_composer(config),
+                    ledger), config.audience.delivery, ledger.clock)  # fmt: skip
+        loop.on_resolved = late_withdrawal(config, ledger)
+        loop.run()
+        kinds = sorted((d.kind, d.status.value) for d in ledger.deliveries())
+    assert kinds == [("email", "sent"), ("notice", "sent")]
+
+
+def test_a_withdrawal_pack_goes_out_after_a_rebuild(
+    make_campaign: MakeCampaign, tmp_path: Path
+) -> None:
+    extra = """
+[partners.ngo]
+countries = ["GB", "ES"]
+locales = ["en", "es"]
+formats = ["banner-300x250"]
+channel = { url = "outbox:outbox" }
+"""
+    campaign = make_campaign([], extra=extra)
+    ref = campaign.ref("DEMO-GB-001")
+    with campaign.ledger() as ledger:
+        send_build(campaign.config(), campaign.build, ledger, AS_OF)
+    other = next((campaign.build / "DEMO-ES-001").rglob("banner-300x250.jpg"))
+    other.write_bytes(other.read_bytes() + b"\0")  # rebuilt since: no longer the sent version
+    with campaign.ledger() as ledger:
+        report = withdraw(campaign.config(), ledger, ref, "found", case_id="DEMO-GB-001")
+    assert {a["status"] for a in report.actions} == {"sent"}
+    folder = campaign.root / "outbox" / "partners" / "ngo"
+    assert not (folder / ref).exists() and ref not in (folder / "manifest.json").read_text()
+
+
+def test_a_preview_leaves_resolved_cases_out(make_campaign: MakeCampaign) -> None:
+    from campaign.batch import preview_delivery
+
+    campaign = make_campaign([subscriber("a@example.org", country="GB")])
+    ref = campaign.ref("DEMO-GB-001")
+    with campaign.ledger() as ledger, ledger.state.transaction() as db:
+        db.execute("INSERT INTO resolutions (case_ref, resolved_at) VALUES (?, 0)", (ref,))
+    with campaign.ledger() as ledger:
+        staff = preview_delivery(campaign.config(), campaign.build, ledger, "s@example.org", "en")
+    assert ref not in {item.case_ref for item in staff.items}
