@@ -80,6 +80,8 @@ def build(
                 done += 1
                 if progress is not None:
                     progress(done, len(jobs), job)
+    for entry in report.cases:
+        entry["photo_keys"] = planner.photo_keys.get(entry["case_ref"], [])
     write_alerts(cases.values(), config, request, store, report, planner.cache)
     report.problems.extend(unreviewed_locales(jobs, config))
     write_manifest(store, request.as_of, report)  # last: it names only files already stored
@@ -160,6 +162,7 @@ class _CasePlanner:
         previous = {} if request.force else previous_entries(store, MANIFEST)
         self.cache = _Cache(Keys(config, request.as_of), previous, store, spec)
         self._photos = photo_cache(config)
+        self.photo_keys: dict[str, list[str]] = {}  # case_ref → its photos' cache keys (purge)
 
     def work(self, case: Case, jobs: Sequence[Job]) -> tuple[_CaseWork, CaseTask | None]:
         """What is kept of a case's jobs, and the task that renders the rest (None: nothing)."""
@@ -171,6 +174,7 @@ class _CasePlanner:
         except (PhotoError, FetchError) as err:
             problem = case.problem(Severity.ERROR, err.code, str(err), "photo")
             return _CaseWork(tuple(jobs), {}, (problem,)), None
+        self.photo_keys[case.case_ref] = [p.source_sha256 for p in (photo, progressed) if p]
         ctx = RenderContext(
             config=self._config,
             as_of=self._as_of,

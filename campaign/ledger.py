@@ -175,10 +175,10 @@ class Ledger(LedgerQueries):
         may also have arrived."""
         now = self._now()
         with self.state.transaction() as db:
-            (uncertain,) = db.execute(
+            row = db.execute(
                 "SELECT uncertain FROM deliveries WHERE id = ?", (delivery.id,)
             ).fetchone()
-            status = Status.POSSIBLE_DUPLICATE if uncertain else Status.SENT
+            status = Status.POSSIBLE_DUPLICATE if row is None or row[0] else Status.SENT
             db.execute(
                 "UPDATE deliveries SET status = ?, remote_id = ?, detail = ?, lease_until = NULL, "
                 "evidence = ?, updated = ? WHERE id = ?",

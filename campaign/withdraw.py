@@ -12,6 +12,7 @@ the grace period, and returns the takedown report (see ``takedown.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,7 +29,7 @@ from campaign.partnerpack import PACK
 from campaign.payloads import CANCEL, EVENT, NOTICE, WITHDRAWAL, Payloads, email_composer
 from campaign.printpack import PRINT
 from campaign.resolutions import Resolution, audit, audit_log, current, resolve, resolved_refs
-from campaign.takedown import Takedown, compile_report
+from campaign.takedown import Takedown, compile_report, load
 
 
 def withdraw(
@@ -68,10 +69,44 @@ def withdraw(
     if alerted and cap is None:
         notes.append("a CAP alert was published but no Cancel could be made without the case's "
                      "record: run campaign resolve again with --cases FILE")  # fmt: skip
-    return compile_report(
+    saved = load(config, case_ref)
+    if not first and not recorded and saved is not None and purged is None:
+        return dataclasses.replace(saved, first=False)  # the work was done (and forgotten)
+    report = compile_report(
         config, ledger, resolution, first, cancelled, [w.key for w in work], cap, purged,
         audit_log(ledger.state, case_ref), notes,
     )  # fmt: skip
+    if purged is not None:
+        forget(ledger, case_ref)
+    return report
+
+
+def forget(ledger: Ledger, ref: str) -> None:
+    """After the purge, the state keeps only the audit of the case and the record of the
+    withdrawal itself (notices, events, cancellations: recipient and case_ref, so nobody is
+    told twice): the appeal deliveries that carried nothing else, their events, and the
+    case's items in the others go (then VACUUM)."""
+    from campaign.purge import vacuum
+
+    only = (
+        "SELECT d.id FROM deliveries d WHERE d.status NOT IN ('pending', 'sending', "
+        "'deferred') AND d.kind IN ('email', 'pack', 'print', 'event') "
+        "AND EXISTS (SELECT 1 FROM delivery_items i WHERE "
+        "i.delivery_id = d.id AND i.case_ref = ?) AND NOT EXISTS (SELECT 1 FROM delivery_items "
+        "i WHERE i.delivery_id = d.id AND i.case_ref != ?)"
+    )
+    with ledger.state.transaction() as db:
+        ids = [row[0] for row in db.execute(only, (ref, ref)).fetchall()]
+        db.executemany("DELETE FROM delivery_events WHERE delivery_id = ?", [(i,) for i in ids])
+        db.executemany("DELETE FROM delivery_items WHERE delivery_id = ?", [(i,) for i in ids])
+        db.executemany("DELETE FROM deliveries WHERE id = ?", [(i,) for i in ids])
+        db.execute(
+            "DELETE FROM delivery_items WHERE case_ref = ? AND delivery_id IN (SELECT id FROM "
+            "deliveries WHERE status NOT IN ('pending', 'sending', 'deferred') AND kind IN "
+            "('email', 'pack', 'print', 'event'))",
+            (ref,),
+        )  # one still on its way keeps its record (its outcome must be written)
+    vacuum(ledger.state)
 
 
 def late_withdrawal(config: Config, ledger: Ledger) -> Callable[[Delivery, set[str]], None]:
@@ -232,6 +267,7 @@ def _purge(config: Config, ledger: Ledger, ref: str, case_id: str | None, case: 
     if case_id is None:
         return None
     shas, inputs = _photos(config, case)
+    shas = sorted(set(shas) | set(_photo_keys_in(builds, ref)))
     _scrub(ledger, ref, case_id)
     with _exclusive(config.state_dir / "purge.lock"):  # one purge at a time per state folder
         done = purge_case(
@@ -269,6 +305,22 @@ def _build_dirs(config: Config, ledger: Ledger, ref: str) -> list[Path]:
     if default.is_dir():
         found.add(default.resolve())
     return sorted(path for path in found if path.is_dir())
+
+
+def _photo_keys_in(builds: Sequence[Path], ref: str) -> list[str]:
+    """The photo cache keys the builds recorded for the case (its photo may be gone)."""
+    import json
+
+    found: list[str] = []
+    for build in builds:
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for entry in manifest.get("cases", []):
+            if entry.get("case_ref") == ref:
+                found += [str(key) for key in entry.get("photo_keys", [])]
+    return found
 
 
 def _case_id_in(builds: Sequence[Path], ref: str) -> str | None:
@@ -330,6 +382,7 @@ def purge_due(config: Config, ledger: Ledger) -> int:
         if any(action == "purge" for _, _, action, _ in audit_log(ledger.state, ref)):
             continue
         if _purge(config, ledger, ref, None, None) is not None:
+            forget(ledger, ref)
             done += 1
     return done
 
