@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from campaign.errors import ConfigError, MissingDependency, RenderError
@@ -148,3 +149,16 @@ class S3Store:
             except (binascii.Error, ValueError):
                 return False
         return bool(head.get("Metadata", {}).get("sha256") == sha256)
+
+
+def named_credentials(
+    url: str, access_key_env: str | None, secret: Callable[[], str | None]
+) -> dict[str, str]:
+    """boto3 client options for keys named by environment variable (none: boto3's chain);
+    the key's variable is checked before the secret's."""
+    if not access_key_env:
+        return {}
+    key = os.environ.get(access_key_env)
+    if not key:
+        raise ConfigError(f"channel {url}: the environment variable {access_key_env} is not set")
+    return {"aws_access_key_id": key, "aws_secret_access_key": secret() or ""}

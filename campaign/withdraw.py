@@ -15,9 +15,11 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from campaign.channels import Channel
 from campaign.config import Config
@@ -309,32 +311,21 @@ def _build_dirs(config: Config, ledger: Ledger, ref: str) -> list[Path]:
 
 def _photo_keys_in(builds: Sequence[Path], ref: str) -> list[str]:
     """The photo cache keys the builds recorded for the case (its photo may be gone)."""
-    import json
-
-    found: list[str] = []
-    for build in builds:
-        try:
-            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for entry in manifest.get("cases", []):
-            if entry.get("case_ref") == ref:
-                found += [str(key) for key in entry.get("photo_keys", [])]
-    return found
+    return [str(key) for entry in _case_entries(builds, ref) for key in entry.get("photo_keys", [])]
 
 
 def _case_id_in(builds: Sequence[Path], ref: str) -> str | None:
-    import json
+    return next((str(entry["case_id"]) for entry in _case_entries(builds, ref)), None)
 
+
+def _case_entries(builds: Sequence[Path], ref: str) -> Iterator[dict[str, Any]]:
+    """The ``cases`` entries of ``ref`` in the builds' manifests."""
     for build in builds:
         try:
             manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        for entry in manifest.get("cases", []):
-            if entry.get("case_ref") == ref:
-                return str(entry["case_id"])
-    return None
+        yield from (e for e in manifest.get("cases", []) if e.get("case_ref") == ref)
 
 
 def _photos(config: Config, case: Case | None) -> tuple[list[str], list[Path]]:

@@ -38,7 +38,6 @@ import base64
 import email.utils
 import hashlib
 import importlib
-import os
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
@@ -50,7 +49,7 @@ from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing,
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
 from campaign.errors import ConfigError, MissingDependency
-from campaign.s3store import _MISSING, _code, botocore_config
+from campaign.s3store import _MISSING, _code, botocore_config, named_credentials
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MANIFEST = "manifest.json"
@@ -213,14 +212,8 @@ class S3Channel(BaseChannel):
         if self.region:
             options["region_name"] = self.region
         if self.access_key_env:
-            key = os.environ.get(self.access_key_env)
-            if not key:
-                raise ConfigError(
-                    f"channel {self.settings.url}: the environment variable "
-                    f"{self.access_key_env} is not set"
-                )
-            options["aws_access_key_id"] = key
-            options["aws_secret_access_key"] = self.settings.secret()
+            secret = self.settings.secret
+            options |= named_credentials(self.settings.url, self.access_key_env, secret)
         return self._boto3.session.Session().client("s3", **options)
 
     def open(self) -> None:

@@ -6,7 +6,6 @@ the retrying, and every botocore error is wrapped ``from err`` into a :class:`Ch
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from typing import Any
 
@@ -14,7 +13,7 @@ from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing,
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
 from campaign.errors import ConfigError, MissingDependency
-from campaign.s3store import botocore_config
+from campaign.s3store import botocore_config, named_credentials
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 # Error codes (sesv2 spells some with, some without "Exception"; compared without it).
@@ -78,14 +77,8 @@ class SesChannel(BaseChannel):
         if self.settings.endpoint_url:
             options["endpoint_url"] = self.settings.endpoint_url
         if self.access_key_env:
-            key = os.environ.get(self.access_key_env)
-            if not key:
-                raise ConfigError(
-                    f"channel {self.settings.url}: the environment variable "
-                    f"{self.access_key_env} is not set"
-                )
-            options["aws_access_key_id"] = key
-            options["aws_secret_access_key"] = self.settings.secret()
+            secret = self.settings.secret
+            options |= named_credentials(self.settings.url, self.access_key_env, secret)
         self._client = self._boto3.session.Session().client("sesv2", **options)
 
     def close(self) -> None:
