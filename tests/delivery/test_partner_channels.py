@@ -67,27 +67,35 @@ def bucket(s3: Any) -> str:
     return name
 
 
-def partner_campaign(make: MakeCampaign, moto: str, name: str, hook: str) -> Campaign:
-    extra = f"""
-[partners.ngo-mx]
-countries = ["MX"]
-locales = ["es"]
+def s3_partner(partner: str, country: str, locale: str, moto: str, name: str, hook: str) -> str:
+    """The tables of a partner with a pack in bucket ``name`` and a webhook to ``hook``."""
+    return f"""
+[partners.{partner}]
+countries = ["{country}"]
+locales = ["{locale}"]
 formats = ["banner-300x250", "poster-a4-screen"]
 public_url = "https://{name}.example.net/appeals/"
 channel = {{ url = "s3://{name}/appeals", endpoint_url = "{moto}", region = "us-east-1" }}
 
-[partners.ngo-mx.webhook]
+[partners.{partner}.webhook]
 url = "{hook}"
 secret_env = "TEST_WEBHOOK_SECRET"
 allow_private = true
 timeout_s = 2
+"""
 
+
+def partner_campaign(make: MakeCampaign, moto: str, name: str, hook: str) -> Campaign:
+    extra = (
+        s3_partner("ngo-mx", "MX", "es", moto, name, hook)
+        + f"""
 [vendors.printshop]
 countries = ["GB"]
 formats = ["poster-a4-screen"]
 quantity = 40
 channel = {{ url = "s3://{name}/print", endpoint_url = "{moto}", region = "us-east-1" }}
 """
+    )
     return make([], extra=extra)
 
 

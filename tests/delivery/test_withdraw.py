@@ -34,6 +34,7 @@ from tests.delivery.test_partner_channels import (  # noqa: F401 (fixtures)
     moto,
     receiver,
     s3,
+    s3_partner,
 )
 
 NAME = "Freya Holloway"  # the fictional child of DEMO-GB-001
@@ -44,20 +45,9 @@ def everything(make: MakeCampaign, tmp: Path, mail: Any, moto_url: str, name: st
     people = [subscriber(f"gb{n:03d}@example.org", "en", country="GB") for n in range(94)]
     people += [subscriber("bounces@example.org", "en", country="GB")]
     people += [subscriber(f"mx{n}@example.org", "es", country="MX") for n in range(5)]
-    extra = f"""
-[partners.ngo-gb]
-countries = ["GB"]
-locales = ["en"]
-formats = ["banner-300x250", "poster-a4-screen"]
-public_url = "https://{name}.example.net/appeals/"
-channel = {{ url = "s3://{name}/appeals", endpoint_url = "{moto_url}", region = "us-east-1" }}
-
-[partners.ngo-gb.webhook]
-url = "{hook}"
-secret_env = "TEST_WEBHOOK_SECRET"
-allow_private = true
-timeout_s = 2
-
+    extra = (
+        s3_partner("ngo-gb", "GB", "en", moto_url, name, hook)
+        + f"""
 [vendors.printshop]
 countries = ["GB"]
 formats = ["poster-a4-screen"]
@@ -68,6 +58,7 @@ username = "{USER}"
 key_file = "{sftp.client_key}"
 host_key = "{sftp.host_key}"
 """
+    )
     return make(people, channel=smtp_channel(mail), extra=extra)
 
 
@@ -173,8 +164,6 @@ def test_resolving_from_two_processes_acts_once(make_campaign: MakeCampaign) -> 
 
 def test_resolving_mid_send_stops_further_sends(make_campaign: MakeCampaign) -> None:
     from campaign.channels.outbox import OutboxChannel
-    from campaign.deliver import Loop
-    from campaign.payloads import Payloads, email_composer
     from campaign.resolutions import resolve
 
     people = [subscriber(f"m{n:02d}@example.org", country="GB") for n in range(20)]
@@ -197,9 +186,7 @@ def test_resolving_mid_send_stops_further_sends(make_campaign: MakeCampaign) -> 
         batch = send_build(config, campaign.build, ledger, AS_OF, dry_run=True).batch
         ledger.record(batch.deliveries)
         outbox = ResolvingOutbox(config.audience.lists[0].channel, ledger.clock)
-        loop = Loop(ledger, {"lists.weekly": outbox}, Payloads(config, email_composer(config),
-                    ledger), config.audience.delivery, ledger.clock)  # fmt: skip
-        report = loop.run()
+        report = run_loop(config, ledger, outbox)
         assert report.outcomes == {Status.SENT: 5, Status.CANCELLED: 15}
         report2 = withdraw(config, ledger, ref, "found", case_id="DEMO-GB-001")
     # the five appeals were purged from the outbox with the case; the five notices remain
@@ -319,8 +306,6 @@ def test_local_copies_wait_for_the_grace_period(make_campaign: MakeCampaign) -> 
 
 def test_an_unexpected_failure_releases_the_delivery(make_campaign: MakeCampaign) -> None:
     from campaign.channels.outbox import OutboxChannel
-    from campaign.deliver import Loop
-    from campaign.payloads import Payloads, email_composer
 
     class Broken(OutboxChannel):
         def send(self, item: Any) -> Any:
@@ -332,9 +317,7 @@ def test_an_unexpected_failure_releases_the_delivery(make_campaign: MakeCampaign
         batch = send_build(config, campaign.build, ledger, AS_OF, dry_run=True).batch
         ledger.record(batch.deliveries)
         channel = Broken(config.audience.lists[0].channel, ledger.clock)
-        loop = Loop(ledger, {"lists.weekly": channel}, Payloads(config, email_composer(config),
-                    ledger), config.audience.delivery, ledger.clock)  # fmt: skip
-        report = loop.run()
+        report = run_loop(config, ledger, channel)
         (row,) = ledger.deliveries()
     assert row.status is Status.DEFERRED and not row.uncertain and row.attempts == 0
     assert "disk on fire" in report.halted["lists.weekly"]
@@ -342,8 +325,6 @@ def test_an_unexpected_failure_releases_the_delivery(make_campaign: MakeCampaign
 
 def test_resolved_while_being_sent_still_gets_a_notice(make_campaign: MakeCampaign) -> None:
     from campaign.channels.outbox import OutboxChannel
-    from campaign.deliver import Loop
-    from campaign.payloads import Payloads, email_composer
     from campaign.withdraw import late_withdrawal
 
     campaign = make_campaign([subscriber("a@example.org", country="GB")], poster="none")
@@ -362,10 +343,7 @@ def test_resolved_while_being_sent_still_gets_a_notice(make_campaign: MakeCampai
         batch = send_build(config, campaign.build, ledger, AS_OF, dry_run=True).batch
         ledger.record(batch.deliveries)
         channel = ResolvedMeanwhile(config.audience.lists[0].channel, ledger.clock)
-        loop = Loop(ledger, {"lists.weekly": channel}, Payloads(config, email_composer(config),
-                    ledger), config.audience.delivery, ledger.clock)  # fmt: skip
-        loop.on_resolved = late_withdrawal(config, ledger)
-        report = loop.run()
+        report = run_loop(config, ledger, channel, late_withdrawal(config, ledger))
     assert report.outcomes == {Status.SENT: 1}
     kept = [path.read_bytes() for path in campaign.outbox()]  # the appeal itself was purged
     assert len(kept) == 1 and b"has been closed" in kept[0] and b"a@example.org" in kept[0]
@@ -404,3 +382,14 @@ def test_a_preview_leaves_resolved_cases_out(make_campaign: MakeCampaign) -> Non
     with campaign.ledger() as ledger:
         staff = preview_delivery(campaign.config(), campaign.build, ledger, "s@example.org", "en")
     assert ref not in {item.case_ref for item in staff.items}
+
+
+def run_loop(config: Any, ledger: Any, channel: Any, on_resolved: Any = None) -> Any:
+    """The send loop over the recorded deliveries with ``channel`` as the list's channel."""
+    from campaign.deliver import Loop
+    from campaign.payloads import Payloads, email_composer
+
+    loop = Loop(ledger, {"lists.weekly": channel}, Payloads(config, email_composer(config), ledger),
+                config.audience.delivery, ledger.clock)  # fmt: skip
+    loop.on_resolved = on_resolved
+    return loop.run()
