@@ -1,4 +1,4 @@
-"""Benchmark: how long a withdrawal takes (issue 9: target under 60 s on loopback).
+"""Benchmark: how long a withdrawal takes (target: under 60 s on loopback).
 
 The fictional example is built (banners and screen posters), approved and sent to 100
 subscribers in the case's country over SMTP (aiosmtpd on 127.0.0.1), two partners and a
