@@ -16,7 +16,7 @@ from campaign.buildview import Build, Gate, item_of
 from campaign.config import Config
 from campaign.i18n import country, country_table
 from campaign.ledger import Delivery, Item, Ledger, NewDelivery
-from campaign.packs import StaleDelivery, read_item
+from campaign.packs import planned
 from campaign.targeting import CaseInfo
 
 LANDING = "landing"  # the channel table name and the recipient of the pages
@@ -60,15 +60,11 @@ def landing_files(delivery: Delivery, build: Build, config: Config, landing: Lan
             page = closed_page(item.case_ref, item.locale, config.organisation)
             files[f"{item.case_ref}/{item.locale}/index.html"] = page
             files.setdefault(f"{item.case_ref}/index.html", page)
-            continue
-        rendition = build.renditions.get((item.case_ref, item.locale, item.format))
-        if rendition is None or rendition["sha256"] != item.sha256 or not _readable(build, item):
-            if delivery.priority == 0:  # a withdrawal: leave out what changed, do not stop
-                continue
-            raise StaleDelivery(f"{item.path} is no longer the version that was planned")
+    pages = (item for item in delivery.items if item.format != CLOSED)
+    for item, rendition, data in planned(delivery, build, pages):
         name = f"{IMAGE}{posixpath.splitext(item.path)[1]}"
         image = f"{item.case_ref}/{item.locale}/{name}"
-        files[image] = read_item(build.root, item)
+        files[image] = data
         entry = FeedEntry(
             case_ref=item.case_ref,
             locale=item.locale,
@@ -92,14 +88,6 @@ def landing_files(delivery: Delivery, build: Build, config: Config, landing: Lan
                 top, config.organisation, absolute, hotline or None
             )
     return tuple(sorted(files.items()))
-
-
-def _readable(build: Build, item: Item) -> bool:
-    try:
-        read_item(build.root, item)
-    except StaleDelivery:
-        return False
-    return True
 
 
 def closed_pages(ledger: Ledger) -> list[Item]:

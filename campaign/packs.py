@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import mimetypes
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from campaign.audience import Area, Subscriber
 from campaign.config import Config
@@ -130,3 +131,22 @@ def read_item(root: Path, item: Item) -> bytes:
     if hashlib.sha256(data).hexdigest() != item.sha256:
         raise StaleDelivery(f"{item.path} changed since the batch was planned")
     return data
+
+
+def planned(
+    delivery: Delivery, build: Build, items: Iterable[Item] | None = None
+) -> Iterator[tuple[Item, Mapping[str, Any], bytes]]:
+    """Each item of ``delivery`` (or ``items``) with its manifest entry and bytes, exactly the
+    version that was planned: otherwise :class:`StaleDelivery` — except for withdrawal work
+    (priority 0), which leaves out what changed since rather than not going at all."""
+    for item in delivery.items if items is None else items:
+        rendition = build.renditions.get((item.case_ref, item.locale, item.format))
+        try:
+            if rendition is None or rendition["sha256"] != item.sha256:
+                raise StaleDelivery(f"{item.path} is no longer the version that was planned")
+            data = read_item(build.root, item)
+        except StaleDelivery:
+            if delivery.priority == 0:
+                continue
+            raise
+        yield item, rendition, data

@@ -20,7 +20,7 @@ from campaign.config import Config
 from campaign.i18n import localizer
 from campaign.i18n.vocabulary import Phrase, phrase
 from campaign.ledger import Delivery, Item, NewDelivery
-from campaign.packs import StaleDelivery, read_item
+from campaign.packs import planned
 from campaign.targeting import CaseInfo, cases_for, ranked_locales
 
 PACK = "pack"
@@ -78,14 +78,9 @@ def pack_files(delivery: Delivery, build: Build, config: Config, partner: Partne
     """Every file of the pack a recorded delivery carries (the same bytes on every retry)."""
     files: dict[str, bytes] = {}
     entries: list[dict[str, Any]] = []
-    for item in delivery.items:
-        rendition = build.renditions.get((item.case_ref, item.locale, item.format))
-        if rendition is None or rendition["sha256"] != item.sha256 or not _readable(build, item):
-            if delivery.priority == 0:  # a withdrawal: leave out what changed, do not stop
-                continue
-            raise StaleDelivery(f"{item.path} is no longer the version that was planned")
+    for item, rendition, data in planned(delivery, build):
         path = pack_path(item, item.path)
-        files[path] = read_item(build.root, item)
+        files[path] = data
         entry = _manifest_entry(item, rendition, path)
         embed_file = build.root / str(rendition.get("embed") or "")
         if rendition.get("embed") and embed_file.is_file():
@@ -201,11 +196,3 @@ def _first_locale(
         if ref not in best or order.get(locale, 99) < order.get(best[ref][1], 99):
             best[ref] = (ref, locale)
     return {key: found[key] for key in sorted(best.values())}
-
-
-def _readable(build: Build, item: Item) -> bool:
-    try:
-        read_item(build.root, item)
-    except StaleDelivery:
-        return False
-    return True

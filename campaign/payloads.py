@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Callable
@@ -113,12 +114,14 @@ class Payloads:
         build = self._build(delivery.build_dir)
         landing = self.config.audience.landing
         if delivery.channel == LANDING and landing is not None:
-            files = landing_files(delivery, build, self.config, landing)
+            files, folder = landing_files(delivery, build, self.config, landing), "pages"
         elif delivery.channel in self._partners:
-            files = pack_files(delivery, build, self.config, self._partners[delivery.channel])
+            partner = self._partners[delivery.channel]
+            files = pack_files(delivery, build, self.config, partner)
+            folder = f"partners/{partner.name}"
         else:
             raise StaleDelivery(f"no channel table {delivery.channel} for this pack")
-        return self._out(delivery, PACK, files=files)
+        return self._out(delivery, PACK, files=files, folder=folder)
 
     def _print(self, delivery: Delivery) -> Outgoing:
         vendor = self._vendors.get(delivery.channel)
@@ -132,7 +135,6 @@ class Payloads:
         return self._out(delivery, EVENT, data=event_data(delivery, partner))
 
     def _notice(self, delivery: Delivery) -> Outgoing:
-        from campaign.mail.dkimsign import load_dkim_key
         from campaign.mail.notice import compose_notice
 
         email = self.config.audience.email
@@ -141,9 +143,16 @@ class Payloads:
             delivery.key, ref, delivery.locale, delivery.recipient,
             delivery.recipient_name or None, email, self.config.organisation,
             dt.datetime.fromtimestamp(delivery.created, dt.UTC).replace(microsecond=0),
-            load_dkim_key(email.dkim) if email.dkim else None,
+            self._dkim_key(),
         )  # fmt: skip
         return self._out(delivery, "email", data=data, sender=self._sender)
+
+    @functools.cache  # noqa: B019 (one Payloads per run: the key file is read once)
+    def _dkim_key(self) -> bytes | None:
+        from campaign.mail.dkimsign import load_dkim_key
+
+        dkim = self.config.audience.email.dkim
+        return load_dkim_key(dkim) if dkim else None
 
     def _withdrawn(self, delivery: Delivery) -> Outgoing:
         from campaign.webhooks import event_body

@@ -19,7 +19,7 @@ from campaign.layouts.flyer import SINGLE, TWO_UP
 from campaign.layouts.page import PAPER
 from campaign.layouts.poster import FORMATS as POSTERS
 from campaign.ledger import Delivery, Item, Ledger, NewDelivery
-from campaign.packs import StaleDelivery, read_item
+from campaign.packs import planned
 from campaign.targeting import CaseInfo, cases_for
 
 PRINT = "print"
@@ -74,11 +74,9 @@ def print_files(delivery: Delivery, build: Build, vendor: Vendor, ledger: Ledger
     earlier = _earlier_cases(ledger, delivery)
     files: dict[str, bytes] = {}
     rows: list[dict[str, Any]] = []
-    for item in delivery.items:
-        if build.renditions.get((item.case_ref, item.locale, item.format)) is None:
-            raise StaleDelivery(f"{item.path} is no longer in the build")
+    for item, _, data in planned(delivery, build):
         name = f"{item.case_ref}/{item.locale}/{item.format}{posixpath.splitext(item.path)[1]}"
-        files[name] = read_item(build.root, item)
+        files[name] = data
         size, width, height = paper(item.format)
         rows.append({
             "job_id": delivery.key, "case_ref": item.case_ref, "locale": item.locale,

@@ -184,14 +184,14 @@ def _packs(ledger: Ledger, ref: str, resolved: set[str]) -> list[NewDelivery]:
     """Each partner's (and the landing pages') folder as it must be now: without the case nor
     any other resolved case (a withdrawal pack waiting for another one may be cancelled)."""
     out = []
-    for carried in _first_per_recipient(ledger.carried(ref, [PACK])):
+    every = ledger.carried(ref, [PACK])
+    for carried in _first_per_recipient(every):
         latest = ledger.latest(carried.channel, carried.recipient, PACK) or carried
         kept = tuple(
             item for item in latest.items if item.case_ref not in resolved | {ref}
             or item.format == CLOSED
         )  # fmt: skip
         if carried.channel == LANDING:
-            every = ledger.carried(ref, [PACK])
             locales = dict.fromkeys(
                 i.locale for d in every if d.channel == LANDING for i in d.items
                 if i.case_ref == ref

@@ -7,8 +7,6 @@ import dataclasses
 import functools
 import json
 import re
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,8 +22,8 @@ from campaign import feeds
 from campaign.feeds import Feed, FeedEntry
 from campaign.i18n import localizer
 from campaign.i18n.vocabulary import Phrase, phrase
+from tests.browser import chromium
 
-CHROMIUM = "/usr/bin/chromium"
 HOSTILE = '<script>alert("x")</script> & "quoted" <img src=x onerror=alert(1)>'
 UPDATED = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 BANNED_EN = Path(feeds.__file__).parent / "i18n" / "banned" / "en.txt"
@@ -296,23 +294,7 @@ def publish(root: Path, base: str, current: Feed, locale: str = "en", interval: 
 
 
 def dump_dom(url: str, profile: Path) -> Any:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip("chromium is not installed at /usr/bin/chromium")
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=3000",
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    done = chromium("--virtual-time-budget=3000", "--dump-dom", url, profile=profile)
     return html5lib.parse(done.stdout, namespaceHTMLElements=False)
 
 

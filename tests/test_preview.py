@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,9 +17,9 @@ from PIL import Image
 from campaign import preview
 from campaign.i18n import review
 from campaign.manifest import read_manifest
+from tests.browser import CHROMIUM, chromium
 from tests.conftest import DemoBuild
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (scripts/system-deps.sh installs it)"
 )
@@ -154,23 +153,6 @@ def test_manifest_text_is_escaped(tmp_path: Path, demo_build: DemoBuild) -> None
     assert "<script>" not in text and "<b>X</b>" not in text and "<i>hi</i>" not in text
     assert "&lt;i&gt;hi&lt;/i&gt; &amp; co" in text
     parse(text)
-
-
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
 
 
 @needs_chromium

@@ -42,6 +42,7 @@ class Outgoing:
     case_refs: tuple[str, ...] = ()
     created: float = 0.0  # Unix time the delivery was recorded (webhook-timestamp)
     remove: tuple[str, ...] = ()  # withdrawal: files to delete, every version (print jobs)
+    folder: str = ""  # where a pack or print job lives in a local folder channel (outbox)
 
 
 @dataclass(frozen=True)

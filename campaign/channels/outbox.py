@@ -47,12 +47,10 @@ class OutboxChannel(BaseChannel):
             target = self.root / "new" / f"{item.key}.eml"
             _place(self.root / "tmp" / f"{item.key}.eml", target, item.data)
             return Receipt(Outcome.ACCEPTED, target.name, f"written to {target}")
-        if item.kind == "pack" and item.recipient == "landing":  # the case landing pages
-            folder = self.root / "pages"
-        elif item.kind == "pack":
-            folder = self.root / "partners" / _name(item.recipient)
-        else:
-            folder = self.root / item.kind / _name(item.recipient) / item.key
+        place = item.folder or f"{item.kind}/{_name(item.recipient)}/{item.key}"
+        folder = (self.root / place).resolve()
+        if not folder.is_relative_to(self.root):
+            raise ChannelError(f"outbox: folder outside the outbox: {place!r}", retryable=False)
         written = self._write_files(item, folder)
         removed = _prune(folder, written) if item.kind == "pack" else []
         if item.data:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -85,8 +86,6 @@ def reference(config: Config, case_id: str) -> str:
     """The case_ref of ``case_id`` in this campaign (its key must exist: nothing was ever
     published without one)."""
     key_file = config.state_dir / SECRET_FILE
-    import os
-
     if not os.environ.get(config.case_ref_secret_env) and not key_file.is_file():
         raise ConfigError(
             f"{config.state_dir}: no case reference key here (and {config.case_ref_secret_env} "

@@ -109,34 +109,39 @@ def _mobile(canvas: Canvas, photo: NormalizedPhoto) -> None:
     _call(canvas, (208, 0, 112, 50), 13, 10, 3)
 
 
-def _skyscraper(canvas: Canvas, photo: NormalizedPhoto) -> None:
-    """160×600: band, photo, texts, call, stacked."""
-    short = canvas.text
-    _band(canvas, 56, 22, 12, 2)
-    raster.photo(canvas, photo, canvas.rect(0, 56, 160, 200))
-    items = [
-        _name(26, 21, 4)(canvas),
-        Item(short.age, 18, 13, bold=True, optional=True),
-        Item(short.last_seen, 16, 12, lines=4, optional=True),
-        Item(short.since, 14, 11, lines=3, optional=True),
-    ]
-    column(canvas, canvas.rect(6, 264, 148, 240), items, "center", 0.35)
-    _call(canvas, (0, 510, 160, 90), 21, 12, 3)
+@dataclass(frozen=True)
+class _Stacked:
+    """A tall banner's measures: band, photo, then name, age, place and date, then the call."""
+
+    band: tuple[float, float, float, int]  # height, text size, smallest size, lines
+    photo: float  # height
+    name: tuple[float, float, int]  # size, smallest size, lines
+    age: tuple[float, float]
+    place: tuple[float, float, int]
+    since: tuple[float, float, int]
+    texts: tuple[float, float, float, float]  # x, y, width, height
+    spread: float
+    call: tuple[tuple[float, float, float, float], float, float, int]  # box, size, smallest, lines
+
+    def __call__(self, canvas: Canvas, photo: NormalizedPhoto) -> None:
+        short, width = canvas.text, canvas.width
+        _band(canvas, *self.band)
+        raster.photo(canvas, photo, canvas.rect(0, self.band[0], width, self.photo))
+        items = [
+            _name(*self.name)(canvas),
+            Item(short.age, *self.age, bold=True, optional=True),
+            Item(short.last_seen, *self.place[:2], lines=self.place[2], optional=True),
+            Item(short.since, *self.since[:2], lines=self.since[2], optional=True),
+        ]
+        column(canvas, canvas.rect(*self.texts), items, "center", self.spread)
+        _call(canvas, *self.call)
 
 
-def _half_page(canvas: Canvas, photo: NormalizedPhoto) -> None:
-    """300×600: band, photo, texts, call, stacked."""
-    short = canvas.text
-    _band(canvas, 58, 30, 14, 2)
-    raster.photo(canvas, photo, canvas.rect(0, 58, 300, 292))
-    items = [
-        _name(32, 20, 3)(canvas),
-        Item(short.age, 20, 14, bold=True, optional=True),
-        Item(short.last_seen, 17, 13, lines=2, optional=True),
-        Item(short.since, 16, 12, lines=2, optional=True),
-    ]
-    column(canvas, canvas.rect(12, 358, 276, 162), items, "center", 0.4)
-    _call(canvas, (0, 524, 300, 76), 25, 13, 2)
+# 160×600 and 300×600: band, photo, texts, call, stacked.
+_skyscraper = _Stacked((56, 22, 12, 2), 200, (26, 21, 4), (18, 13), (16, 12, 4), (14, 11, 3),
+                       (6, 264, 148, 240), 0.35, ((0, 510, 160, 90), 21, 12, 3))  # fmt: skip
+_half_page = _Stacked((58, 30, 14, 2), 292, (32, 20, 3), (20, 14), (17, 13, 2), (16, 12, 2),
+                      (12, 358, 276, 162), 0.4, ((0, 524, 300, 76), 25, 13, 2))  # fmt: skip
 
 
 def _billboard(canvas: Canvas, photo: NormalizedPhoto) -> None:

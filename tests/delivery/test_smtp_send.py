@@ -3,7 +3,6 @@ right people, DKIM, and the faults of reliability.md at the level of the whole s
 
 from __future__ import annotations
 
-import base64
 import email
 from email import policy
 from email.message import EmailMessage
@@ -11,8 +10,6 @@ from typing import Any
 
 import dkim
 from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from campaign.cli import main
 from campaign.clock import ManualClock
@@ -21,6 +18,7 @@ from campaign.ledger import Status
 from tests.conftest import AS_OF
 from tests.delivery.conftest import Campaign, MakeCampaign, smtp_channel, subscriber
 from tests.delivery.test_send import cases_in
+from tests.dkimkeys import dkim_keys
 from tests.faultproxy import FaultProxy
 
 
@@ -80,24 +78,15 @@ def test_every_subscriber_gets_exactly_their_cases_over_smtp(
 
 
 def test_dkim_signature_verifies(make_campaign: MakeCampaign, mail_server: Any) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem, record = dkim_keys()
     campaign = make_campaign(
         [subscriber("a@example.org", country="GB")],
         channel=smtp_channel(mail_server),
         extra='\n[email.dkim]\nselector = "s1"\ndomain = "example.org"\nkey_file = "dkim.pem"\n',
     )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
     (campaign.root / "dkim.pem").write_bytes(pem)
     send(campaign)
     (received,) = mail_server.handler.messages
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
         assert name == b"s1._domainkey.example.org."

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import dkim  # type: ignore[import-untyped]
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from campaign.audience import DkimSettings
 from campaign.errors import ConfigError
 from campaign.mail.compose import compose
 from campaign.mail.dkimsign import load_dkim_key, sign
+from tests.dkimkeys import dkim_keys
 from tests.mail.test_compose import SECRET, SETTINGS, digest, entry, parse, poster
 
 
 @pytest.fixture(scope="module")
 def keys() -> tuple[bytes, bytes]:
     """A PEM private key and the DNS TXT record of its public key."""
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    der = private.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+    return dkim_keys()
 
 
 def dns(record: bytes) -> object:

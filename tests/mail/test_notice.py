@@ -3,7 +3,6 @@ shipped locale, and the banned-word check that keeps it neutral."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import email.policy
 from dataclasses import replace
@@ -14,14 +13,13 @@ from pathlib import Path
 
 import dkim  # type: ignore[import-untyped]
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from campaign.audience import DkimSettings, EmailSettings
 from campaign.i18n import available_locales, localizer
 from campaign.i18n.vocabulary import Phrase, phrase
 from campaign.mail.neutral import NotNeutral, banned_words, check_neutral, shipped_lists
 from campaign.mail.notice import compose_notice
+from tests.dkimkeys import dkim_keys
 
 REF = "K7Q2-9MXD"
 CREATED = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
@@ -223,16 +221,7 @@ def test_no_name_gives_a_bare_address() -> None:
 
 
 def test_dkim_signed_notice_verifies(tmp_path: Path) -> None:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    der = private.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+    pem, record = dkim_keys()
 
     def lookup(name: bytes, timeout: int = 5) -> bytes | None:
         return record if name == b"mail2026._domainkey.example.org." else None
