@@ -12,10 +12,8 @@ import functools
 import hashlib
 import io
 import math
-import os
 import re
 import struct
-import tempfile
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -36,6 +34,7 @@ from PIL import (
 from campaign import jpeg, pixels
 from campaign.errors import PhotoError
 from campaign.problems import Problem, Severity
+from campaign.store import replace_file
 
 FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -177,7 +176,7 @@ class PhotoCache:
         """Keep the photo in memory and, atomically, on disk."""
         self._remember(photo)
         if self.directory is not None:
-            _write_atomic(_entry(self.directory, photo.source_sha256), photo.data)
+            replace_file(_entry(self.directory, photo.source_sha256), photo.data)
 
     def _load(self, source_sha256: str) -> NormalizedPhoto | None:
         if self.directory is None:
@@ -364,16 +363,3 @@ def _read(path: Path) -> bytes:
         reason = err.strerror or type(err).__name__
         message = f"{path}: the photo cannot be read ({reason}); check the file name and folder"
         raise PhotoError(message, code="photo-unreadable") from err
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and ``os.replace`` it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

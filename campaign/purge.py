@@ -22,17 +22,17 @@ import contextlib
 import email
 import email.policy
 import json
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from campaign import photos, preview
+from campaign.purgefiles import absolute, files_under, inside, json_list, read_json
 from campaign.state import State
+from campaign.store import replace_file
 
 MANIFEST = "manifest.json"
 VALIDATION_TEXT = "validation.txt"
@@ -102,7 +102,7 @@ def purge_case(
         if not _DIGEST.fullmatch(sha):
             raise ValueError(f"purge: not a lowercase hex SHA-256: {sha!r}")
     result = PurgeResult()
-    protected = {_absolute(path) for path in inputs}
+    protected = {absolute(path) for path in inputs}
     builds = [Path(folder) for folder in build_dirs if Path(folder).is_dir()]
     names = tuple(dict.fromkeys(name for root in builds for name in _names(root, case_id)))
     case = _Case(case_id, case_ref, names)
@@ -135,7 +135,7 @@ def leftovers(roots: Sequence[Path], needles: Sequence[bytes]) -> list[str]:
     if not wanted:
         return []
     for root in roots:
-        for path in _files(Path(root)):
+        for path in files_under(Path(root)):
             try:
                 data = path.read_bytes()
             except OSError:
@@ -150,8 +150,8 @@ def leftovers(roots: Sequence[Path], needles: Sequence[bytes]) -> list[str]:
 
 def _purge_build(root: Path, case: _Case, result: PurgeResult, protected: set[Path]) -> None:
     base = root.resolve()
-    manifest = _read_json(root / MANIFEST)
-    renditions = _list(manifest, "renditions")
+    manifest = read_json(root / MANIFEST)
+    renditions = json_list(manifest, "renditions")
     ours = [item for item in renditions if item.get("case_id") == case.case_id]
     _remove(base, root / case.case_id, result, protected)
     kept_shas = {
@@ -181,10 +181,10 @@ def _purge_build(root: Path, case: _Case, result: PurgeResult, protected: set[Pa
 
 def _names(root: Path, case_id: str) -> list[str]:
     """The names under which the build in ``root`` knew the case (its ``cases`` entries)."""
-    manifest = _read_json(root / MANIFEST)
+    manifest = read_json(root / MANIFEST)
     return [
         str(item["name"])
-        for item in _list(manifest, "cases")
+        for item in json_list(manifest, "cases")
         if item.get("case_id") == case_id and isinstance(item.get("name"), str) and item["name"]
     ]
 
@@ -228,9 +228,9 @@ def _problem_of(problem: Mapping[str, Any], case: _Case) -> bool:
 def _rewrite_gallery(root: Path, result: PurgeResult, protected: set[Path]) -> None:
     """Write the gallery again from the rewritten manifest; if it cannot be, remove it."""
     gallery = root / preview.GALLERY
-    if _absolute(gallery) in protected:
+    if absolute(gallery) in protected:
         return
-    manifest = _read_json(root / MANIFEST)
+    manifest = read_json(root / MANIFEST)
     try:
         if manifest is None:
             raise ValueError("no readable manifest")
@@ -252,7 +252,7 @@ def _rewrite_validation(root: Path, case: _Case, result: PurgeResult, protected:
     json_path = root / VALIDATION_JSON
     if not (json_path.is_file() and _holds(json_path, case)):
         return
-    data = _read_json(json_path)
+    data = read_json(json_path)
     if data is not None:
         data = dict(data)
         if isinstance(data.get("ready"), list):
@@ -347,19 +347,6 @@ def _purge_photos(
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _list(data: Mapping[str, Any] | None, key: str) -> list[dict[str, Any]]:
-    items = data.get(key) if data is not None else None
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
-
-
 def _holds(path: Path, case: _Case) -> bool:
     try:
         data = path.read_bytes()
@@ -368,27 +355,17 @@ def _holds(path: Path, case: _Case) -> bool:
     return case.found_in(data)
 
 
-def _absolute(path: Path) -> Path:
-    return Path(os.path.abspath(path)).resolve()
-
-
-def _inside(base: Path, path: Path) -> bool:
-    """``path`` itself (not what a link at it points to) lies inside ``base``."""
-    where = Path(os.path.abspath(path))
-    return where != base and (where.parent.resolve() / where.name).is_relative_to(base)
-
-
 def _remove(base: Path, path: Path, result: PurgeResult, protected: set[Path]) -> None:
     """Delete a file, a link or a folder tree inside ``base``, sparing the user's inputs."""
     if not (path.exists() or path.is_symlink()):
         return
-    if not _inside(base, path):
+    if not inside(base, path):
         raise ValueError(f"purge: {path} is outside {base}")
     if path.is_symlink() or not path.is_dir():
-        if _absolute(path) in protected and not path.is_symlink():
+        if absolute(path) in protected and not path.is_symlink():
             return
         path.unlink(missing_ok=True)
-    elif any(item.is_relative_to(_absolute(path)) for item in protected):
+    elif any(item.is_relative_to(absolute(path)) for item in protected):
         for child in sorted(path.iterdir()):
             _remove(base, child, result, protected)
         with contextlib.suppress(OSError):  # not empty: it holds an input
@@ -402,30 +379,9 @@ def _remove(base: Path, path: Path, result: PurgeResult, protected: set[Path]) -
 
 def _write(base: Path, path: Path, data: bytes, result: PurgeResult, protected: set[Path]) -> None:
     """Replace ``path`` (inside ``base``) atomically with ``data``."""
-    if not _inside(base, path):
+    if not inside(base, path):
         raise ValueError(f"purge: {path} is outside {base}")
-    if _absolute(path) in protected:
+    if absolute(path) in protected:
         return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, data, durable=True)
     result.rewritten.append(str(path))
-
-
-def _files(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root`` (or ``root`` itself), links not followed."""
-    if root.is_file() and not root.is_symlink():
-        yield root
-        return
-    for folder, _, names in os.walk(root, followlinks=False):
-        for name in names:
-            path = Path(folder) / name
-            if path.is_file() and not path.is_symlink():
-                yield path

@@ -21,11 +21,16 @@ from campaign.store import StoreSpec
 _MISSING = ("404", "NoSuchKey", "NotFound")
 
 
-def _boto3() -> Any:
+def boto_module(name: str, needed_for: str) -> Any:
+    """``boto3`` or a ``botocore`` module, or MissingDependency naming the ``s3`` extra."""
     try:
-        return importlib.import_module("boto3")
+        return importlib.import_module(name)
     except ImportError:
-        raise MissingDependency("boto3 (for --out s3://…)", extra="s3") from None
+        raise MissingDependency(f"boto3 (for {needed_for})", extra="s3") from None
+
+
+def _boto3() -> Any:
+    return boto_module("boto3", "--out s3://…")
 
 
 def _secret(name: str) -> str:

@@ -123,12 +123,29 @@ class DirectoryStore:
 def write_atomic(root: Path, relative: str, data: bytes) -> Path:
     """Write ``data`` to ``root/relative`` via a temporary file; refuse paths that leave root."""
     target = inside(root, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, target)
+    replace_file(target, data)
     return target
+
+
+def replace_file(
+    target: Path, data: bytes, temporary_dir: Path | None = None, durable: bool = False
+) -> None:
+    """Put ``data`` at ``target`` in one step: written to a temporary file (in
+    ``temporary_dir``, default beside the target), flushed to disk when ``durable``, renamed."""
+    folder = temporary_dir or target.parent
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def inside(root: Path, relative: str) -> Path:

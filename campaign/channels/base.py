@@ -7,6 +7,7 @@ library errors become :class:`ChannelError`) → ``parse_result`` — and return
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import enum
 import ssl
 from dataclasses import dataclass, field
@@ -183,3 +184,27 @@ def explain(err: BaseException, timeout: float) -> str:
     if isinstance(err, OSError) and err.strerror:
         return err.strerror
     return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def retry_after_seconds(value: object, now: dt.datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds, or an HTTP date), else None."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def plain_relative(name: str) -> bool:
+    """Whether ``name`` is a plain relative path (``a/b.pdf``): no empty, ``.`` or ``..``
+    part, no leading ``/``, no backslash or control character — safe under any root."""
+    return (
+        bool(name)
+        and not any(part in ("", ".", "..") for part in name.split("/"))
+        and not any(ord(char) < 32 or char == "\\" for char in name)
+    )

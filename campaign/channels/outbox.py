@@ -7,12 +7,12 @@ bytes instead of adding a second copy. ``DIR`` is relative to the config file.""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing, Receipt
 from campaign.errors import ConfigError
+from campaign.store import replace_file
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -45,7 +45,7 @@ class OutboxChannel(BaseChannel):
             raise ConfigError(f"outbox: unsafe delivery key {item.key!r}")
         if item.kind == "email":
             target = self.root / "new" / f"{item.key}.eml"
-            _place(self.root / "tmp" / f"{item.key}.eml", target, item.data)
+            replace_file(target, item.data, self.root / "tmp", durable=True)
             return Receipt(Outcome.ACCEPTED, target.name, f"written to {target}")
         place = item.folder or f"{item.kind}/{_name(item.recipient)}/{item.key}"
         folder = (self.root / place).resolve()
@@ -54,7 +54,7 @@ class OutboxChannel(BaseChannel):
         written = self._write_files(item, folder)
         removed = _prune(folder, written) if item.kind == "pack" else []
         if item.data:
-            _place(self.root / "tmp" / f"{item.key}.part", folder / "event.json", item.data)
+            replace_file(folder / "event.json", item.data, self.root / "tmp", durable=True)
         return Receipt(Outcome.ACCEPTED, item.key, f"written to {folder}",
                        {"files": sorted(written), "removed": removed})  # fmt: skip
 
@@ -77,7 +77,7 @@ class OutboxChannel(BaseChannel):
                 raise ChannelError(f"outbox: a pack file name leaves its folder: {name!r}",
                                    retryable=False)  # fmt: skip
             if not (target.is_file() and target.read_bytes() == data):
-                _place(self.root / "tmp" / f"{item.key}.{os.getpid()}.part", target, data)
+                replace_file(target, data, self.root / "tmp", durable=True)
             written.add(name)
         return written
 
@@ -99,15 +99,3 @@ def _name(recipient: str) -> str:
     if not _SAFE.fullmatch(recipient):
         raise ChannelError(f"outbox: unsafe recipient name {recipient!r}", retryable=False)
     return recipient
-
-
-def _place(temporary: Path, target: Path, data: bytes) -> None:
-    """Write ``data`` to ``temporary``, flush it to disk, then rename it to ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, target)

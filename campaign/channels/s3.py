@@ -11,19 +11,15 @@ and checked to stay under ``PREFIX/``: no ``..``, no leading ``/``, no empty par
 or NUL.
 
 Each put carries a SHA-256 integrity checksum (``ChecksumSHA256``, so S3 refuses bytes that
-changed on the way) and the hex digest in the ``sha256`` metadata; ``Content-Type`` comes from
-the name (utf-8 for text); ``Cache-Control`` is long-lived only for content-addressed names (a
-hex digest of 16+ digits in the file name) and ``no-cache`` for everything that can change in
-place or be withdrawn (feeds, ``manifest.json``, ``widget.js``, ``*.html``, and the pack's
-``<case>/<locale>/<format>.<ext>`` renditions, which keep their name when a case is updated).
+changed on the way) and the hex digest in the ``sha256`` metadata; Content-Type and
+Cache-Control come from the name (``s3support.py``).
 
 Versioning (partner buckets usually have it on): a re-send of identical bytes is a HEAD that
 finds the same ``sha256`` and puts nothing, so no new version appears. After a key is replaced,
 its older versions (and any delete markers) are deleted, so an old photo cannot be read by
 version id. A key under the prefix that the pack no longer lists loses EVERY version and delete
 marker (a plain delete on a versioned bucket would only add a marker and keep the bytes).
-``withdraw_keys`` does the same for named files. On an unversioned bucket the same calls work
-(the one version is ``"null"``).
+``withdraw_keys`` does the same for named files (on an unversioned bucket too).
 
 One client per run; botocore's own retries are off (one attempt) so a lost response is never
 silently re-sent: the send loop's schedule retries, and a timeout after a PUT was sent is an
@@ -35,120 +31,39 @@ that rule: a withdrawal never waits on a CORS permission."""
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
-import importlib
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing, Receipt
+from campaign.channels.base import (
+    BaseChannel,
+    ChannelError,
+    Outcome,
+    Outgoing,
+    Receipt,
+    plain_relative,
+)
+from campaign.channels.s3support import (
+    HALT,
+    MANIFEST,
+    ObjectVersion,
+    cache_control,
+    classify,
+    comparable_rule,
+    content_type,
+    same_bytes,
+    version_entries,
+)
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
-from campaign.errors import ConfigError, MissingDependency
-from campaign.s3store import _MISSING, _code, botocore_config, named_credentials
+from campaign.errors import ConfigError
+from campaign.s3store import _MISSING, _code, boto_module, botocore_config, named_credentials
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-MANIFEST = "manifest.json"
-# Names whose content changes in place: caches must ask every time.
-MUTABLE = frozenset({"feed.json", "feed.atom", MANIFEST, "widget.js"})
-NO_CACHE = "no-cache"
-# Content-addressed files (a digest in the name): a changed picture gets a new name.
-IMMUTABLE = "public, max-age=31536000, immutable"
-_DIGEST_NAME = re.compile(r"(?<![0-9a-f])[0-9a-f]{16,}(?![0-9a-f])")
-_TYPES = {
-    ".json": "application/json",
-    ".atom": "application/atom+xml",
-    ".js": "text/javascript",
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".css": "text/css",
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".xml": "application/xml",
-    ".svg": "image/svg+xml",
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".zip": "application/zip",
-}
-_TEXT = {"application/json", "application/atom+xml", "application/xml", "image/svg+xml"}
-_THROTTLED = {
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TooManyRequests",
-    "RequestThrottled",
-    "ServiceUnavailable",
-    "InternalError",
-    "RequestTimeout",
-    "OperationAborted",
-}
-# The receiver refused these bytes as damaged: the retry sends the right bytes again.
-_DIGEST = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
-# Every call would fail the same way until a person fixes the bucket, region or credentials.
-_HALT = {
-    "NoSuchBucket",
-    "AccessDenied",
-    "AllAccessDisabled",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-    "TokenRefreshRequired",
-    "AccountProblem",
-    "InvalidBucketName",
-    "PermanentRedirect",
-    "AuthorizationHeaderMalformed",
-}
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
-
-
-def _import(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise MissingDependency("boto3 (for s3:// channels)", extra="s3") from None
-
-
-def content_type(name: str) -> str:
-    """The Content-Type of a file called ``name`` (utf-8 for text)."""
-    ext = posixpath.splitext(name)[1].lower()
-    media = _TYPES.get(ext)
-    if media is None:
-        import mimetypes
-
-        media = mimetypes.guess_type(name, strict=True)[0] or "application/octet-stream"
-    if media.startswith("text/") or media in _TEXT:
-        return f"{media}; charset=utf-8"
-    return media
-
-
-def cache_control(name: str) -> str:
-    """A long max-age only for content-addressed names (a hex digest of 16+ digits in the file
-    name): those never change. Anything else may change in place or be withdrawn — feeds,
-    ``manifest.json``, ``widget.js``, ``*.html``, and the pack's ``<case>/<locale>/<format>``
-    renditions — and gets ``no-cache``, so a cache asks S3 each time and an updated photo or a
-    withdrawn one is not served from a cache for a year."""
-    base = posixpath.basename(name).lower()
-    if base in MUTABLE or base.endswith((".html", ".htm")):
-        return NO_CACHE
-    return IMMUTABLE if _DIGEST_NAME.search(base) else NO_CACHE
-
-
-@dataclass(frozen=True)
-class _Version:
-    key: str
-    version_id: str
-    latest: bool
-    marker: bool
 
 
 class S3Channel(BaseChannel):
@@ -178,8 +93,8 @@ class S3Channel(BaseChannel):
         if not origins or not all(isinstance(o, str) and o for o in origins):
             raise ConfigError(f"channel {settings.url}: cors_origins must be a list of origins")
         self.cors_origins: list[str] = list(origins)
-        self._boto3 = _import("boto3")
-        self._exceptions = _import("botocore.exceptions")
+        self._boto3 = boto_module("boto3", "s3:// channels")
+        self._exceptions = boto_module("botocore.exceptions", "s3:// channels")
         self._client: Any = None
         self._cors_done = False
 
@@ -235,7 +150,7 @@ class S3Channel(BaseChannel):
                 if _code(err) != "NoSuchCORSConfiguration":
                     raise
                 rules = []
-            if [_comparable(rule) for rule in rules] != [_comparable(wanted)]:
+            if [comparable_rule(rule) for rule in rules] != [comparable_rule(wanted)]:
                 client.put_bucket_cors(
                     Bucket=self.bucket, CORSConfiguration={"CORSRules": [wanted]}
                 )
@@ -252,6 +167,10 @@ class S3Channel(BaseChannel):
             ) from err
         self._cors_done = True
 
+    def _classify(self, err: Exception, doing: str, sent: bool = False) -> ChannelError:
+        where = f"s3: could not {doing} {self.describe()}"
+        return classify(err, self._exceptions, where, self.clock.now(), sent)
+
     def close(self) -> None:
         client, self._client = self._client, None
         self._cors_done = False
@@ -263,20 +182,11 @@ class S3Channel(BaseChannel):
     def key(self, relative: str) -> str:
         """The object key of ``relative`` under the prefix; ChannelError (permanent) when it
         would leave it."""
-        clean = posixpath.normpath(relative) if relative else ""
-        bad = (
-            "\\" in relative
-            or "\0" in relative
-            or relative.startswith("/")
-            or clean.startswith("..")
-            or clean in ("", ".")
-            or any(part in ("", ".", "..") for part in relative.split("/"))
-        )
-        if bad:
+        if not plain_relative(relative):
             raise ChannelError(
                 f"s3: refusing a name outside {self.describe()}: {relative!r}", retryable=False
             )
-        return f"{self.prefix}/{clean}" if self.prefix else clean
+        return f"{self.prefix}/{relative}" if self.prefix else relative
 
     @property
     def _root(self) -> str:
@@ -381,7 +291,7 @@ class S3Channel(BaseChannel):
         keys = [self.key(name) for name in names]
         try:
             self._connect()
-            stale: list[_Version] = []
+            stale: list[ObjectVersion] = []
             absent: list[str] = []
             for key in keys:
                 versions = self._versions(key).get(key, [])
@@ -416,7 +326,7 @@ class S3Channel(BaseChannel):
             head = None
         except self._exceptions.BotoCoreError as err:
             raise self._classify(err, f"check {key} in") from err
-        if head is not None and _same(head, hexdigest):
+        if head is not None and same_bytes(head, hexdigest):
             return _UNCHANGED
         try:
             response = self._client.put_object(
@@ -434,20 +344,20 @@ class S3Channel(BaseChannel):
         version = response.get("VersionId")
         return str(version) if version else None
 
-    def _versions(self, prefix: str) -> dict[str, list[_Version]]:
+    def _versions(self, prefix: str) -> dict[str, list[ObjectVersion]]:
         """Every version and delete marker under ``prefix``, by key."""
-        found: dict[str, list[_Version]] = {}
+        found: dict[str, list[ObjectVersion]] = {}
         try:
             pages = self._client.get_paginator("list_object_versions").paginate(
                 Bucket=self.bucket, Prefix=prefix
             )
             for page in pages:
-                for entry, marker in _entries(page):
+                for entry, marker in version_entries(page):
                     key = str(entry["Key"])
                     if not key.startswith(self._root):
                         continue  # never touch anything outside the prefix
                     found.setdefault(key, []).append(
-                        _Version(
+                        ObjectVersion(
                             key,
                             str(entry.get("VersionId") or "null"),
                             bool(entry.get("IsLatest")),
@@ -458,7 +368,7 @@ class S3Channel(BaseChannel):
             raise self._classify(err, "list") from err
         return found
 
-    def _delete(self, versions: Iterable[_Version]) -> list[dict[str, str]]:
+    def _delete(self, versions: Iterable[ObjectVersion]) -> list[dict[str, str]]:
         """Delete these exact versions; the ones S3 confirmed, as ``{key, version_id}``."""
         todo = [{"Key": v.key, "VersionId": v.version_id} for v in versions]
         deleted: list[dict[str, str]] = []
@@ -482,109 +392,9 @@ class S3Channel(BaseChannel):
                 f"s3: could not delete {len(failed)} versions in {self.describe()}: "
                 + ", ".join(failed[:5]),
                 retryable=True,
-                halt=bool(codes & _HALT),
+                halt=bool(codes & HALT),
             )
         return deleted
 
-    # -- errors ---------------------------------------------------------------------------
-
-    def _classify(self, err: Exception, doing: str, sent: bool = False) -> ChannelError:
-        """The ChannelError for one botocore error while ``doing`` (``sent``: a PUT whose
-        request may have reached S3)."""
-        errors = self._exceptions
-        where = f"s3: could not {doing} {self.describe()}"
-        if isinstance(err, errors.ReadTimeoutError | errors.ConnectionClosedError):
-            return ChannelError(
-                f"{where}: the response was lost"
-                + (", the object may have been stored" if sent else "")
-                + f": {type(err).__name__}",
-                retryable=True,
-                unknown_outcome=sent,
-                halt=isinstance(err, errors.ReadTimeoutError),
-            )
-        if isinstance(err, errors.ConnectionError | errors.NoCredentialsError):
-            return ChannelError(f"{where}: {err}", retryable=True, halt=True)
-        if isinstance(err, errors.FlexibleChecksumError):
-            return ChannelError(f"{where}: checksum mismatch: {err}", retryable=True)
-        if not isinstance(err, errors.ClientError):
-            return ChannelError(f"{where}: {type(err).__name__}: {err}", retryable=True)
-        error = err.response.get("Error", {})
-        meta = err.response.get("ResponseMetadata", {})
-        code = _code(err)
-        status = int(meta.get("HTTPStatusCode", 0) or 0)
-        message = str(error.get("Message") or "")
-        response = f"{status} {code}" + (f": {message}" if message else "")
-        retry_after = self._retry_after(meta.get("HTTPHeaders", {}).get("retry-after"))
-        if code in _HALT or (code in ("403", "Forbidden") and status == 403):
-            return ChannelError(
-                f"{where}: {response}",
-                retryable=True,
-                halt=True,
-                response=response,
-                retry_after=retry_after,
-            )
-        if code in _DIGEST:
-            return ChannelError(
-                f"{where}: the bytes arrived damaged (checksum mismatch), will send them "
-                f"again: {response}",
-                retryable=True,
-                response=response,
-            )
-        if code in _THROTTLED or status >= 500 or status in (408, 429):
-            return ChannelError(
-                f"{where}: deferred: {response}",
-                retryable=True,
-                retry_after=retry_after,
-                response=response,
-            )
-        return ChannelError(f"{where}: refused: {response}", retryable=False, response=response)
-
-    def _retry_after(self, value: Any) -> float | None:
-        """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-        if not isinstance(value, str) or not value.strip():
-            return None
-        text = value.strip()
-        if text.isdigit():
-            return float(text)
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return max(0.0, (when - self.clock.now()).total_seconds())
-
 
 _UNCHANGED = object()
-
-
-def _same(head: dict[str, Any], hexdigest: str) -> bool:
-    """Whether a HEAD shows these bytes: the ``sha256`` metadata equal, and the stored SHA-256
-    checksum (when S3 has a whole-object one) agreeing."""
-    if head.get("Metadata", {}).get("sha256") != hexdigest:
-        return False
-    checksum = head.get("ChecksumSHA256")
-    if isinstance(checksum, str) and "-" not in checksum:
-        try:
-            return base64.b64decode(checksum, validate=True).hex() == hexdigest
-        except ValueError:
-            return False
-    return True
-
-
-def _entries(page: dict[str, Any]) -> Iterable[tuple[dict[str, Any], bool]]:
-    for entry in page.get("Versions", []) or []:
-        yield entry, False
-    for entry in page.get("DeleteMarkers", []) or []:
-        yield entry, True
-
-
-def _comparable(rule: dict[str, Any]) -> tuple[Any, ...]:
-    """A CORS rule without its ID, in an order-free form."""
-    return (
-        sorted(rule.get("AllowedMethods", [])),
-        sorted(rule.get("AllowedOrigins", [])),
-        sorted(rule.get("AllowedHeaders", [])),
-        sorted(rule.get("ExposeHeaders", [])),
-        rule.get("MaxAgeSeconds"),
-    )

@@ -5,15 +5,14 @@ the retrying, and every botocore error is wrapped ``from err`` into a :class:`Ch
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
 from campaign.channels.base import BaseChannel, ChannelError, Outcome, Outgoing, Receipt
 from campaign.channels.settings import ChannelSettings
 from campaign.clock import Clock
-from campaign.errors import ConfigError, MissingDependency
-from campaign.s3store import botocore_config, named_credentials
+from campaign.errors import ConfigError
+from campaign.s3store import boto_module, botocore_config, named_credentials
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 # Error codes (sesv2 spells some with, some without "Exception"; compared without it).
@@ -29,13 +28,6 @@ _HALT_RETRY = {  # credentials or account state: every send would fail the same 
     "ExpiredToken",
     "NotFound",  # e.g. the configuration set does not exist
 }
-
-
-def _import(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise MissingDependency("boto3", extra="s3") from None
 
 
 class SesChannel(BaseChannel):
@@ -56,8 +48,8 @@ class SesChannel(BaseChannel):
                 "(or leave both out for boto3's own credentials)"
             )
         self.configuration_set: str | None = settings.options.get("configuration_set")
-        self._boto3 = _import("boto3")
-        self._exceptions = _import("botocore.exceptions")
+        self._boto3 = boto_module("boto3", "ses: channels")
+        self._exceptions = boto_module("botocore.exceptions", "ses: channels")
         self._client: Any = None
 
     def describe(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from campaign.channels.base import ChannelError
+from campaign.channels.base import ChannelError, plain_relative
 from campaign.errors import ConfigError
 
 try:
@@ -110,12 +110,6 @@ def shown(folder: str) -> str:
 
 def safe_name(name: str) -> str:
     """``name`` if it is a plain relative path with no ``..``; else a permanent error."""
-    parts = name.split("/")
-    if (
-        not name
-        or any(part in ("", ".", "..") for part in parts)
-        or any(ord(char) < 32 or char == "\\" for char in name)
-        or name.endswith(PART)
-    ):
+    if not plain_relative(name) or name.endswith(PART):
         raise ChannelError(f"sftp: unusable remote file name {name!r}", retryable=False)
     return name

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import email.utils
 import http.client
 import re
 import ssl
@@ -35,6 +34,7 @@ from campaign.channels.base import (
     Outgoing,
     Receipt,
     explain,
+    retry_after_seconds,
     timed_out,
 )
 from campaign.channels.settings import ChannelSettings
@@ -58,7 +58,6 @@ USER_AGENT = "campaign-webhooks/1"
 TIMEOUT_RANGE_S = (15.0, 30.0)  # below 15 s only with allow_private (tests)
 MIN_SECRET_BYTES = 24  # Standard Webhooks: at least 192 random bits
 _ID = re.compile(r"[!-\-/-~]{1,256}")  # printable ASCII without space or "." (it is a delimiter)
-_RETRY_AFTER_S = re.compile(r"[0-9]{1,9}")
 _LOST = (OSError, http.client.HTTPException)
 _SNIPPET = 1024
 
@@ -228,7 +227,7 @@ class WebhookChannel(BaseChannel):
             )
         if 400 <= status < 500 and status not in (408, 429):
             raise ChannelError(f"{where}: refused, not retried", retryable=False, response=said)
-        wait = _retry_after(response.getheader("Retry-After"), self.clock.now())
+        wait = retry_after_seconds(response.getheader("Retry-After"), self.clock.now())
         raise ChannelError(f"{where}: will retry", retryable=True, retry_after=wait, response=said)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -315,20 +314,6 @@ def _signer(key: bytes) -> Webhook:
             "the standardwebhooks package", command="pip install standardwebhooks"
         ) from err
     return Webhook(key)
-
-
-def _retry_after(value: str | None, now: dt.datetime) -> float | None:
-    """Seconds asked for by ``Retry-After`` (delta-seconds or an HTTP date), else None."""
-    value = (value or "").strip()
-    if _RETRY_AFTER_S.fullmatch(value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _phrase(status: int) -> str:

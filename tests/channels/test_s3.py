@@ -16,7 +16,8 @@ import pytest
 
 from campaign.channels import Outcome, Outgoing, channel_settings, make_channel
 from campaign.channels.base import ChannelError
-from campaign.channels.s3 import IMMUTABLE, S3Channel, cache_control, content_type
+from campaign.channels.s3 import S3Channel
+from campaign.channels.s3support import IMMUTABLE, cache_control, content_type
 from campaign.clock import ManualClock
 from campaign.errors import ConfigError, MissingDependency
 from tests.httpfault import HttpFaultProxy
@@ -507,9 +508,10 @@ def test_leftover_versions_of_an_unchanged_key_are_deleted(
 
 
 def test_retry_after_as_seconds_or_a_date(tmp_path: Path) -> None:
-    channel = s3_channel("http://127.0.0.1:9", "partner", tmp_path)
-    assert channel._retry_after("12") == 12.0
-    now = channel.clock.now()
+    from campaign.channels.base import retry_after_seconds
+
+    now = s3_channel("http://127.0.0.1:9", "partner", tmp_path).clock.now()
+    assert retry_after_seconds("12", now) == 12.0
     later = (now + dt.timedelta(seconds=90)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    assert channel._retry_after(later) == 90.0
-    assert channel._retry_after("soon") is None and channel._retry_after(None) is None
+    assert retry_after_seconds(later, now) == 90.0
+    assert retry_after_seconds("soon", now) is None and retry_after_seconds(None, now) is None
