@@ -71,21 +71,28 @@ def dark_runs(url: str) -> tuple[tuple[int, int, int], ...]:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def module_path(url: str) -> str:
+    """The dark modules as PDF path operators in module units (origin: the symbol's bottom-left
+    corner, quiet zone excluded), one rectangle per horizontal run, then a fill."""
+    count = len(_symbol(url))
+    rects = [f"{column} {count - 1 - row} {length} 1 re" for row, column, length in dark_runs(url)]
+    return "\n".join(rects) + "\nf"
+
+
 def draw_pdf(
     canvas: Canvas, url: str, x: float, y: float, size: float, dark: Color, light: Color
 ) -> None:
     """Draw the code at (x, y) bottom-left, ``size`` points square including the quiet zone:
-    a light square, then every dark module as one vector path (runs of modules as rectangles,
-    written as PDF operators directly: thousands of ReportLab path calls cost more than the
+    a light square, then every dark module as one vector path scaled from module units
+    (written as PDF operators directly: thousands of ReportLab path calls cost more than the
     code itself)."""
     module = size / modules_with_quiet_zone(url)
-    count = len(matrix(url))
+    origin = QUIET_ZONE * module
     canvas.setFillColor(light)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.saveState()
     canvas.setFillColor(dark)
-    rects = []
-    for row, column, length in dark_runs(url):
-        left = x + (QUIET_ZONE + column) * module
-        bottom = y + (QUIET_ZONE + count - 1 - row) * module
-        rects.append(f"{left:.3f} {bottom:.3f} {length * module:.3f} {module:.3f} re")
-    canvas.addLiteral("\n".join(rects) + "\nf")
+    canvas.transform(module, 0, 0, module, x + origin, y + origin)
+    canvas.addLiteral(module_path(url))
+    canvas.restoreState()
