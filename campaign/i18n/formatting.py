@@ -1,8 +1,11 @@
-"""Values formatted for a locale with Babel (CLDR): dates, numbers, lengths and weights, places."""
+"""Values formatted for a locale with Babel (CLDR): dates, numbers, lengths and weights, places.
+
+Each value is formatted once per process (a batch prints the same dates and numbers often)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import phonenumbers
 from babel import Locale
@@ -22,12 +25,14 @@ def _babel(tag: str) -> str:
     return to_gettext(tag)
 
 
+@lru_cache(maxsize=4096)
 def date(value: dt.date | dt.datetime, tag: str) -> str:
     """A date in the locale's long form (``1 de marzo de 2026``); times are not printed."""
     day = value.date() if isinstance(value, dt.datetime) else value
     return _format_date(day, "long", locale=_babel(tag))
 
 
+@lru_cache(maxsize=4096)
 def partial_date(value: PartialDate, tag: str) -> str:
     """A date known to the day, month or year, in the locale's form, never adding precision."""
     if value.month is None:
@@ -37,11 +42,13 @@ def partial_date(value: PartialDate, tag: str) -> str:
     return date(value.earliest(), tag)
 
 
+@lru_cache(maxsize=4096)
 def number(value: float, tag: str, grouping: bool = True) -> str:
     """A number with the locale's digits and separators."""
     return format_decimal(value, locale=_babel(tag), group_separator=grouping)
 
 
+@lru_cache(maxsize=4096)
 def height(cm: float, tag: str, measurement: str) -> str:
     """``141 cm`` in metric countries; ``4 ft 8 in`` where US units are used."""
     if measurement != "us":
@@ -54,6 +61,7 @@ def height(cm: float, tag: str, measurement: str) -> str:
     return " ".join(parts)
 
 
+@lru_cache(maxsize=4096)
 def weight(kg: float, tag: str, measurement: str) -> str:
     """``38 kg`` in metric countries; ``84 lb`` where US units are used."""
     if measurement == "us":
@@ -61,6 +69,7 @@ def weight(kg: float, tag: str, measurement: str) -> str:
     return format_unit(round(kg), "mass-kilogram", "short", locale=_babel(tag))
 
 
+@lru_cache(maxsize=4096)
 def country_name(code: str, tag: str) -> str:
     """The country's name in the locale (CLDR), or the code when CLDR has none."""
     names = Locale.parse(_babel(tag)).territories
@@ -77,6 +86,7 @@ def years_between(start: dt.date, end: dt.date) -> int:
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 
 
+@lru_cache(maxsize=4096)
 def phone(number: str, country: str) -> str:
     """A phone number in the way people in ``country`` write it (national form for its own
     numbers, international otherwise); short codes and numbers it cannot check stay as given."""

@@ -8,7 +8,7 @@ from reportlab.lib.colors import CMYKColor, Color
 from reportlab.pdfgen.canvas import Canvas
 
 from campaign.typeset.block import Block, FitResult
-from campaign.typeset.shape import draw_shaped
+from campaign.typeset.pdftext import draw_run
 
 Align = Literal["start", "center", "end"]
 CMYK = tuple[float, float, float, float]
@@ -32,12 +32,25 @@ def draw_block(
     if isinstance(block, FitResult):
         block = block.block
     canvas.saveState()
-    canvas.setFillColor(fill if isinstance(fill, Color) else CMYKColor(*fill))
+    colour = fill if isinstance(fill, Color) else CMYKColor(*fill)
+    canvas.setFillColor(colour)
+    if any(run.face.emboldened for line in block.lines for run in line.runs):
+        canvas.setStrokeColor(colour)
     baseline = y_top - block.first_baseline
     for line in block.lines:
         cursor = x + line_offset(line.width, width, align, block.rtl)
         for run in line.runs:
-            draw_shaped(canvas, run.face, run.shaped, cursor, baseline, block.size, run.actual_text)
+            shaped = run.shaped
+            draw_run(
+                canvas,
+                run.face,
+                shaped.pdf_text,
+                shaped.tj,
+                cursor,
+                baseline,
+                block.size,
+                run.actual_text,
+            )
             cursor += run.width
         baseline -= block.line_height
     canvas.restoreState()

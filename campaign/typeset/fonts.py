@@ -21,6 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from campaign.errors import MissingDependency
+from campaign.typeset.embed import SubsetCachingFont
 from campaign.typeset.scripts import language
 
 Weight = Literal["regular", "bold"]
@@ -54,6 +55,7 @@ class FontFace:
     path: Path
     index: int
     name: str
+    emboldened: bool = False  # bold drawn from the regular face (fill plus a thin outline)
 
 
 FAMILIES = {
@@ -93,7 +95,8 @@ FAMILIES = {
         Family(
             "Noto Sans Thai", "NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf", "fonts-noto-core"
         ),
-        # One weight only: bold uses the same face (ReportLab then embeds it once).
+        # One weight only: bold uses the same face (ReportLab then embeds it once), and PDFs
+        # draw it emboldened.
         Family("WenQuanYi Micro Hei", "wqy-microhei.ttc", "wqy-microhei.ttc", "fonts-wqy-microhei"),
     )
 }
@@ -167,7 +170,9 @@ def _lookup(family: str, weight: Weight, dirs: tuple[Path, ...]) -> FontFace | N
     if path is None:
         return None
     name = f"{family.replace(' ', '')}-{weight.title()}"
-    return FontFace(family, weight, path, spec.index, _unique_name(name, path, spec.index))
+    emboldened = weight == "bold" and spec.bold == spec.regular
+    name_ = _unique_name(name, path, spec.index)
+    return FontFace(family, weight, path, spec.index, name_, emboldened)
 
 
 _names: dict[str, tuple[Path, int]] = {}
@@ -222,7 +227,7 @@ def _register(face: FontFace) -> TTFont:
         alias.fontName = face.name
         pdfmetrics.registerFont(alias)
         return loaded
-    font = TTFont(face.name, str(face.path), subfontIndex=face.index)
+    font = SubsetCachingFont(face.name, str(face.path), subfontIndex=face.index)
     _keep_face_name_distinct(font, face)
     pdfmetrics.registerFont(font)
     _by_file[(face.path, face.index)] = font
@@ -255,14 +260,19 @@ def base_font(weight: Weight = "regular") -> str:
     return face.name
 
 
+_registered_in: set[tuple[Path, ...]] = set()
+
+
 def register_fonts() -> None:
-    """Register every installed family in both weights now (a warm-up before a batch)."""
+    """Register every installed family in both weights (once per set of font directories)."""
     dirs = font_dirs()
-    for family in FAMILIES:
-        for weight in ("regular", "bold"):
-            face = _lookup(family, weight, dirs)
-            if face is not None:
-                ttfont(face)
+    if dirs not in _registered_in:
+        for family in FAMILIES:
+            for weight in ("regular", "bold"):
+                face = _lookup(family, weight, dirs)
+                if face is not None:
+                    ttfont(face)
+        _registered_in.add(dirs)
     base_font()
 
 

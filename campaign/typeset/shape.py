@@ -1,4 +1,4 @@
-"""Shaping one run with HarfBuzz and drawing it on a ReportLab canvas.
+"""Shaping one run with HarfBuzz into glyphs a ReportLab canvas can draw (see ``pdftext``).
 
 ReportLab 5.1 draws *shaped strings*: a ``ShapedStr`` is a ``str`` with one character per
 glyph plus a list of ``ShapeData`` (cluster, advances, offsets, nominal width, all in
@@ -20,9 +20,9 @@ from typing import Any, cast
 
 import uharfbuzz as hb  # type: ignore[import-untyped]
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, TTFont
-from reportlab.pdfgen.canvas import Canvas
 
 from campaign.typeset.fonts import FontFace, ttfont
+from campaign.typeset.pdftext import Template, tj_template
 
 _PRIVATE_FIRST, _PRIVATE_LAST = 0xE000, 0xF8FF
 
@@ -36,6 +36,7 @@ class Shaped:
     advances: tuple[float, ...]
     pdf_text: str  # a ReportLab ShapedStr: one character per glyph, positions attached
     exact: bool  # the glyphs' characters spell the source text (copy/search works as is)
+    tj: Template | None  # the run's TJ array without the subset codes (None: glyphs rise)
 
     @property
     def advance(self) -> float:
@@ -97,6 +98,7 @@ def _to_shaped(
         advances=tuple(d.x_advance for d in data),
         pdf_text=ShapedStr(spelled, shapeData=data),  # type: ignore[arg-type]
         exact=spelled == text,
+        tj=tj_template(data),
     )
 
 
@@ -141,29 +143,3 @@ def _add_private(font: TTFont, gid: int) -> int:
     face.charWidths[code] = _pdf_units(font)(face.hmetrics[gid][0])
     _private.setdefault(id(font), {})[gid] = code
     return code
-
-
-def draw_shaped(
-    canvas: Canvas,
-    face: FontFace,
-    shaped: Shaped,
-    x: float,
-    y: float,
-    size: float,
-    actual_text: str | None = None,
-) -> None:
-    """Draw shaped glyphs with their origin at (x, y); ``actual_text`` wraps them in a span."""
-    ttfont(face)
-    if actual_text:
-        canvas.addLiteral(f"/Span <</ActualText {pdf_text_string(actual_text)}>> BDC")
-    text = canvas.beginText(x, y)
-    text.setFont(face.name, size)
-    text.textOut(shaped.pdf_text)
-    canvas.drawText(text)
-    if actual_text:
-        canvas.addLiteral("EMC")
-
-
-def pdf_text_string(text: str) -> str:
-    """A PDF text string in UTF-16BE hex form (safe for any character)."""
-    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
