@@ -36,6 +36,7 @@ from campaign.problems import Problem, Severity
 CAP_RATIO = 0.714  # cap height / em of the Latin face
 NAME_CAP = 10 * MM  # on A4; scaled by page size
 COLUMN_SHARE = 0.30  # of the content width, at least the QR code's width
+MIN_PHOTO_SHARE = 0.32  # of the trim area, when the photo gives up height for the details
 SCREEN_DPI = 150
 
 
@@ -144,9 +145,10 @@ def draw_appeal(
     top, bottom = name_bottom - frame.mm(4), sections.panel(frame) + frame.mm(5)
     content = frame.width - 2 * SAFE
     column = max(sections.qr_symbol_size(frame, url)[1] + 2 * MM, content * COLUMN_SHARE)
-    photo_width = content - column - frame.mm(5)
-    photo_box = sections.photo(frame, _for_screen(ctx.photo, variant), photo_width, top, bottom)
-    _column(frame, ctx, variant, url, column, top, bottom, photo_box)
+    x = frame.x(frame.width - SAFE - column, column)
+    y, qr_top = _column(frame, ctx, variant, url, x, column, top, bottom)
+    photo_box = (content - column - frame.mm(5), top, bottom)
+    _photo_and_details(frame, ctx, variant, photo_box, (x, y, column, qr_top))
     return frame.metrics
 
 
@@ -199,6 +201,7 @@ def _name(frame: Frame, top: float) -> float:
     metrics.name_cap_height = block.size * typeset.cap_height_ratio(frame.text.name, frame.locale)
     bottom = top - block.height
     if frame.text.alternate_names:
+        bottom -= typeset.depth_below(block)  # clear of descenders (deep in Arabic script)
         alt = typeset.layout(
             "(" + ", ".join(frame.text.alternate_names) + ")",
             frame.locale,
@@ -218,14 +221,13 @@ def _column(
     ctx: RenderContext,
     variant: Variant,
     url: str,
+    x: float,
     width: float,
     top: float,
     bottom: float,
-    photo_box: tuple[float, float],
-) -> None:
-    """The end-side column: age-progressed photo, facts, details, and the QR code at its foot.
-    Details that would not fit the column go under the photo when there is more room there."""
-    x = frame.x(frame.width - SAFE - width, width)
+) -> tuple[float, float]:
+    """The end-side column: age-progressed photo, facts, and the QR code at its foot.
+    Returns where the facts end and where the QR code's block begins."""
     y = top
     if ctx.age_progressed is not None and frame.text.age_progressed:
         y = sections.progressed(
@@ -233,12 +235,35 @@ def _column(
         )
     qr_top = sections.qr_block(frame, url, x, width, bottom) + frame.mm(3)
     y = sections.facts(frame, frame.text.facts, x, y, width, qr_top) - frame.mm(2)
+    return y, qr_top
+
+
+def _photo_and_details(
+    frame: Frame,
+    ctx: RenderContext,
+    variant: Variant,
+    box: tuple[float, float, float],
+    free: tuple[float, float, float, float],
+) -> None:
+    """The main photo in ``box`` (width, top, bottom), and the details in the column's ``free``
+    space (x, top, width, bottom) when they fit there; otherwise under the photo, which then
+    gives up height for them (down to square and to the smallest photo share)."""
+    photo_width, top, bottom = box
+    x, y, width, qr_top = free
     details = frame.text.details
-    photo_width, photo_bottom = photo_box
+    picture = _for_screen(ctx.photo, variant)
+    if sections.details_fit(frame, details, width, y - qr_top):
+        sections.photo(frame, picture, photo_width, top, bottom)
+        sections.details(frame, details, x, y, width, qr_top)
+        return
+    need = sections.details_height(frame, details, photo_width) + frame.mm(4)
+    smallest = max(photo_width, MIN_PHOTO_SHARE * frame.width * frame.height / photo_width)
+    height = max(top - bottom - need, smallest)
+    used_width, photo_bottom = sections.photo(frame, picture, photo_width, top, top - height)
     under = photo_bottom - frame.mm(4) - bottom
-    if not sections.details_fit(frame, details, width, y - qr_top) and under > y - qr_top:
-        below = frame.x(SAFE, photo_width)
-        sections.details(frame, details, below, photo_bottom - frame.mm(4), photo_width, bottom)
+    if under > y - qr_top:
+        below = frame.x(SAFE, used_width)
+        sections.details(frame, details, below, photo_bottom - frame.mm(4), used_width, bottom)
     else:
         sections.details(frame, details, x, y, width, qr_top)
 

@@ -174,7 +174,12 @@ def details(
 
 def details_fit(frame: Frame, rows: tuple[Fact, ...], width: float, height: float) -> bool:
     """Whether the details fit ``height`` at the smallest body size."""
-    return _details_height(_detail_blocks(frame, rows, width, MIN_BODY)) <= height
+    return details_height(frame, rows, width) <= height
+
+
+def details_height(frame: Frame, rows: tuple[Fact, ...], width: float) -> float:
+    """The height the details need at the smallest body size."""
+    return _details_height(_detail_blocks(frame, rows, width, MIN_BODY))
 
 
 def _detail_blocks(

@@ -15,7 +15,7 @@ from campaign.typeset.block import Block, FitResult, Line, Run, TextStyle
 from campaign.typeset.draw import Align, draw_block
 from campaign.typeset.fit import fit, fit_lines, fit_one_line, sizes
 from campaign.typeset.fonts import base_font, find_font, font_digest, register_fonts
-from campaign.typeset.lines import cap_height_ratio, layout, measure
+from campaign.typeset.lines import cap_height_ratio, depth_below, layout, measure
 
 __all__ = [
     "Align",
@@ -26,6 +26,7 @@ __all__ = [
     "TextStyle",
     "base_font",
     "cap_height_ratio",
+    "depth_below",
     "direction",
     "draw_block",
     "find_font",

@@ -20,7 +20,7 @@ from campaign.typeset.breaks import break_positions, grapheme_starts
 from campaign.typeset.fonts import FontFace, Weight, covers, font_dirs, ttfont
 from campaign.typeset.runs import Span, assign_faces, span_language, span_script, spans
 from campaign.typeset.scripts import COMPLEX_LTR, is_space, language
-from campaign.typeset.shape import Shaped, shape
+from campaign.typeset.shape import Shaped, hb_font, shape
 
 ELLIPSIS = "\u2026"
 # Nastaliq stacks letters diagonally and needs taller lines than Naskh or Latin.
@@ -225,3 +225,26 @@ def measure(text: str, locale: str, style: TextStyle) -> float:
     """The advance width of ``text`` on one line (the widest paragraph), in points."""
     paras = paragraphs(text, locale, style.weight)
     return max(p.ink(0, len(p.text)) for p in paras) * style.size / 1000
+
+
+def depth_below(block: Block) -> float:
+    """How far the last line's glyphs reach below the block's bottom edge, in points (≥ 0)."""
+    if not block.lines:
+        return 0.0
+    baseline = block.first_baseline + (len(block.lines) - 1) * block.line_height
+    deepest = max((_ink_depth(run.face, run.shaped) for run in block.lines[-1].runs), default=0.0)
+    return max(0.0, deepest * block.size - (block.height - baseline))
+
+
+@lru_cache(maxsize=1024)
+def _ink_depth(face: FontFace, shaped: Shaped) -> float:
+    """The lowest point of the run's glyphs below the baseline, as a share of the size."""
+    font = hb_font(face)
+    upem = font.face.upem
+    offsets = [item.y_offset / 1000 for item in shaped.pdf_text.__shapeData__]  # type: ignore[attr-defined]
+    deepest = 0.0
+    for gid, rise in zip(shaped.glyph_ids, offsets, strict=True):
+        extents = font.get_glyph_extents(gid)
+        if extents is not None:
+            deepest = max(deepest, -(extents.y_bearing + extents.height) / upem - rise)
+    return deepest

@@ -6,7 +6,9 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from campaign.config import Config
 from campaign.i18n import country
@@ -144,3 +146,63 @@ def test_only_background_within_6mm_of_trim(photo: Path, tmp_path: Path, locale:
             if min(sum(abs(a - b) for a, b in zip(c, ok, strict=True)) for ok in allowed) > 24
         ]
         assert not stray, f"{locale}: non-background pixels in the 6 mm margin: {stray[:5]}"
+
+
+def arabic_case(photo: Path) -> Case:
+    """Deep descenders in the name, an alternate name, short details (as in the example)."""
+    return make_case(
+        photo,
+        given_name="ليلى",
+        family_name="الحمادي",
+        full_name="ليلى سالم الحمادي",
+        alternate_names=("Laila",),
+        missing_country="AE",
+        missing_city="دبي",
+        missing_region=None,
+        clothing="فستان أصفر وحذاء رياضي أبيض",
+        distinguishing_marks=None,
+        description=None,
+        source_locale="ar",
+    )
+
+
+def ink_bands(image: Image.Image, top: int) -> list[tuple[int, int]]:
+    """Runs of rows (first, last) below ``top`` holding dark pixels in the page's middle 90 %."""
+    grey = np.asarray(image.convert("L"))
+    width = grey.shape[1]
+    inked = (grey[top:, width // 20 : width - width // 20] < 140).any(axis=1)
+    runs, start = [], None
+    for row, dark in enumerate(inked.tolist()):
+        if dark and start is None:
+            start = row
+        elif not dark and start is not None:
+            runs.append((top + start, top + row - 1))
+            start = None
+    return runs
+
+
+@pytest.mark.parametrize("fmt", ["flyer-a5", "poster-a4"])
+def test_alternate_names_sit_clear_of_the_names_descenders(
+    photo: Path, tmp_path: Path, fmt: str
+) -> None:
+    pdf = tmp_path / "ar.pdf"
+    pdf.write_bytes(render(arabic_case(photo), "ar", fmt).data)
+    image = pdftools.raster(pdf, 100)
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    red = (rgb[:, :, 0] > 180) & (rgb[:, :, 1] < 90)
+    band_bottom = int(np.flatnonzero(red[:, rgb.shape[1] // 2])[-1]) + 1
+    _name, (first, last), *_rest = ink_bands(image, band_bottom)
+    # the second run of inked rows is "(Laila)" alone: short, narrow and centred; were it
+    # to touch the name's descenders, it would be the first facts row at the side instead
+    columns = np.flatnonzero((np.asarray(image.convert("L"))[first : last + 1] < 140).any(axis=0))
+    middle, width = (columns[0] + columns[-1]) / 2, image.width
+    assert abs(middle - width / 2) < width * 0.03
+    assert columns[-1] - columns[0] < width * 0.15
+    assert last - first < 100 * 8 / 25.4
+
+
+def test_a_short_flyer_keeps_the_clothing_by_shortening_the_photo(photo: Path) -> None:
+    output = render(arabic_case(photo), "ar", "flyer-a5-2up")
+    truncated = " ".join(p.message for p in output.problems if p.code == "text-truncated")
+    assert "الملابس" not in truncated  # the clothing label
+    assert output.measurements["photo_share"] >= 0.30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign.typeset import Block, TextStyle, fit, fit_one_line, layout, measure
+from campaign.typeset import Block, TextStyle, depth_below, fit, fit_one_line, layout, measure
 from campaign.typeset.breaks import NO_BREAK_BEFORE, thai_word_ends
 from campaign.typeset.scripts import is_mark, is_virama
 
@@ -162,3 +162,12 @@ def test_fit_one_line_reports_sizes_below_the_minimum() -> None:
 def test_uncovered_characters_are_reported() -> None:
     block = layout("Ana \U0001f600 \u0d9a", "es", TextStyle(12), 300)
     assert block.uncovered == {"\U0001f600", "\u0d9a"}
+
+
+def test_depth_below_measures_glyphs_reaching_under_the_block() -> None:
+    arabic = layout("ليلى سالم الحمادي", "ar", TextStyle(40, "bold", 1.1), 1000)
+    assert depth_below(arabic) > 0.15 * 40  # the final yeh reaches deep below the baseline
+    assert depth_below(layout("ANA LÓPEZ", "es", TextStyle(40, "bold", 1.1), 1000)) == 0
+    tight = layout("gjpqy", "en", TextStyle(40, "regular", 0.8), 1000)
+    assert depth_below(tight) > 0
+    assert depth_below(layout("", "en", TextStyle(40), 1000)) == 0
