@@ -24,7 +24,7 @@ from campaign.typeset import font_digest
 from campaign.typeset.fonts import find_file
 
 # Bump when the build engine changes what it writes for the same inputs.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 # Where a record came from is not rendered: moving a row in the cases file changes nothing.
 UNRENDERED_FIELDS = frozenset({"origin"})
 
