@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+_STATE = shutil.ignore_patterns(".campaign", "outbox", "out")
 PICKS = [
     ("DEMO-US-001", "en", "poster-a4"),
     ("DEMO-AE-001", "ar", "poster-a4"),
@@ -27,6 +29,8 @@ def main() -> None:
     target = REPO / "docs" / "previews"
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as out:
+        # a copy of the example without its state: the demo's own run resolves a case
+        demo = Path(shutil.copytree(demo, Path(out) / "demo", ignore=_STATE))
         formats = sorted({fmt for _, _, fmt in PICKS})
         command = [
             sys.executable,
@@ -35,7 +39,7 @@ def main() -> None:
             "build",
             str(demo / "cases.csv"),
             "--out",
-            out,
+            str(Path(out) / "build"),
             "--config",
             str(demo / "campaign.toml"),
             "--quiet",
@@ -46,7 +50,7 @@ def main() -> None:
             command += ["--format", fmt]
         subprocess.run(command, check=True, capture_output=True)
         for case_id, locale, fmt in PICKS:
-            pdf = Path(out) / case_id / locale / f"{fmt}.pdf"
+            pdf = Path(out) / "build" / case_id / locale / f"{fmt}.pdf"
             stem = target / f"{case_id}-{locale}-{fmt}"
             subprocess.run(
                 ["pdftoppm", "-r", "48", "-png", "-singlefile", str(pdf), str(stem)], check=True
