@@ -125,8 +125,19 @@ FALLBACK_ORDER = tuple(FAMILIES)
 
 def font_dirs() -> tuple[Path, ...]:
     """The directories searched for fonts, in priority order."""
-    extra = [Path(p) for p in os.environ.get(ENV_FONT_DIRS, "").split(os.pathsep) if p]
-    return (PROJECT_FONT_DIR, *extra, *(d.expanduser() for d in SYSTEM_FONT_DIRS))
+    environ = os.environ
+    return _font_dirs(
+        PROJECT_FONT_DIR, environ.get(ENV_FONT_DIRS, ""), SYSTEM_FONT_DIRS, environ.get("HOME")
+    )
+
+
+@lru_cache(maxsize=8)
+def _font_dirs(
+    project: Path, extra: str, system: tuple[Path, ...], home: str | None
+) -> tuple[Path, ...]:
+    del home  # part of the cache key: "~" expands to it
+    more = [Path(p) for p in extra.split(os.pathsep) if p]
+    return (project, *more, *(d.expanduser() for d in system))
 
 
 @lru_cache(maxsize=8)

@@ -87,13 +87,13 @@ def _prepare(text: str, locale: str, weight: Weight, dirs: tuple[Path, ...]) -> 
 
 
 def _needs_bidi(text: str, rtl: bool) -> bool:
-    """False for LTR paragraphs without right-to-left letters or controls (all levels 0)."""
+    """False for LTR paragraphs without right-to-left letters, Arabic digits or right-to-left
+    controls: every level is even there (left-to-right isolates and embeddings only raise it
+    to 2), so drawing them at level 0 is the same."""
     return rtl or any(unicodedata.bidirectional(c) in _RTL_CLASSES for c in text)
 
 
-_RTL_CLASSES = frozenset(
-    {"R", "AL", "AN", "RLE", "RLO", "RLI", "FSI", "LRE", "LRO", "LRI", "PDF", "PDI"}
-)
+_RTL_CLASSES = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI"})
 
 
 def _shape_span(span: Span, locale: str) -> Shaped:
