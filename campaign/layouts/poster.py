@@ -258,7 +258,7 @@ def _photo_and_details(
         return
     need = sections.details_height(frame, details, photo_width) + frame.mm(4)
     smallest = max(photo_width, MIN_PHOTO_SHARE * frame.width * frame.height / photo_width)
-    height = max(top - bottom - need, smallest)
+    height = min(top - bottom, max(top - bottom - need, smallest))  # never into the panel
     used_width, photo_bottom = sections.photo(frame, picture, photo_width, top, top - height)
     under = photo_bottom - frame.mm(4) - bottom
     if under > y - qr_top:

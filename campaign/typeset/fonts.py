@@ -180,10 +180,9 @@ def _lookup(family: str, weight: Weight, dirs: tuple[Path, ...]) -> FontFace | N
     path = _file_index(dirs).get(getattr(spec, weight))
     if path is None:
         return None
-    name = f"{family.replace(' ', '')}-{weight.title()}"
+    name = _unique_name(f"{family.replace(' ', '')}-{weight.title()}", path, spec.index)
     emboldened = weight == "bold" and spec.bold == spec.regular
-    name_ = _unique_name(name, path, spec.index)
-    return FontFace(family, weight, path, spec.index, name_, emboldened)
+    return FontFace(family, weight, path, spec.index, name, emboldened)
 
 
 _names: dict[str, tuple[Path, int]] = {}
