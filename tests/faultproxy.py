@@ -23,15 +23,15 @@ import contextlib
 import socket
 import struct
 import threading
-from types import TracebackType
-from typing import Self
+
+from tests.background import Background
 
 MODES = ("pass", "latency", "cut", "swallow", "hang")
 END_OF_DATA = b"\r\n.\r\n"
 CHUNK = 65536
 
 
-class FaultProxy:
+class FaultProxy(Background):
     """A loopback TCP proxy with scriptable faults (see the module docstring)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
@@ -48,17 +48,11 @@ class FaultProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[object]] = set()
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=5)
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)

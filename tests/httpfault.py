@@ -29,9 +29,9 @@ import http.client
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlsplit
+
+from tests.background import Background
 
 _SUBRESOURCES = {"cors", "versions", "versioning", "delete", "location", "policy", "acl"}
 _BAD_DIGEST = "The SHA256 you specified did not match the calculated checksum."
@@ -54,7 +54,7 @@ class Fault:
     skip: int = 0  # let this many matching requests through first
 
 
-class HttpFaultProxy:
+class HttpFaultProxy(Background):
     """A loopback HTTP reverse proxy with scriptable faults (see the module docstring)."""
 
     def __init__(self, target: str) -> None:
@@ -72,16 +72,10 @@ class HttpFaultProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

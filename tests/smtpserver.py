@@ -9,11 +9,12 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.background import Background
 
 USER = "courier"
 PASSWORD = "correct-horse-battery-staple"  # a test password; must never appear in errors
@@ -129,7 +130,7 @@ class _Controller(Controller):
         return smtp
 
 
-class SmtpServer:
+class SmtpServer(Background):
     """aiosmtpd on 127.0.0.1: ``mode`` is ``plain``, ``starttls`` (required before anything
     else; AUTH only after it) or ``smtps`` (implicit TLS). ``tls`` is the server's context."""
 
@@ -176,15 +177,3 @@ class SmtpServer:
             if transport is not None:
                 self.controller.loop.call_soon_threadsafe(transport.close)
         self.sessions = []
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
