@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -209,11 +210,16 @@ def _context(
     }
 
 
-def _media_type(attachment: Attachment, allowed: frozenset[str], what: str) -> tuple[str, str]:
-    if attachment.media_type not in allowed:
+def _add_file(
+    add: Callable[..., None], file: Attachment, allowed: frozenset[str], what: str, **extra: str
+) -> None:
+    """Add ``file`` (base64) with ``add`` (``add_related`` or ``add_attachment``), checking its
+    media type and the name put in its header."""
+    if file.media_type not in allowed:
         raise ValueError(f"{what} must be {' or '.join(sorted(allowed))}")
-    maintype, _, subtype = attachment.media_type.partition("/")
-    return maintype, subtype
+    maintype, _, subtype = file.media_type.partition("/")
+    filename = _checked("Content-Disposition", file.filename)
+    add(file.data, maintype, subtype, cte="base64", filename=filename, **extra)
 
 
 def _body(msg: EmailMessage, digest: EmailDigest, domain: str, text: str, html: str) -> None:
@@ -227,26 +233,17 @@ def _body(msg: EmailMessage, digest: EmailDigest, domain: str, text: str, html: 
         if cid in cids:
             raise ValueError(f"case {entry.case_ref} appears twice in one digest")
         cids.add(cid)
-        maintype, subtype = _media_type(entry.image, BANNER_TYPES, "a banner")
-        html_part.add_related(
-            entry.image.data,
-            maintype,
-            subtype,
-            cte="base64",
+        _add_file(
+            html_part.add_related,
+            entry.image,
+            BANNER_TYPES,
+            "a banner",
             disposition="inline",
-            filename=_checked("Content-Disposition", entry.image.filename),
             cid=f"<{cid}>",
         )
     for entry in digest.entries:
         if entry.poster is not None:
-            maintype, subtype = _media_type(entry.poster, POSTER_TYPES, "a poster")
-            msg.add_attachment(
-                entry.poster.data,
-                maintype,
-                subtype,
-                cte="base64",
-                filename=_checked("Content-Disposition", entry.poster.filename),
-            )
+            _add_file(msg.add_attachment, entry.poster, POSTER_TYPES, "a poster")
 
 
 def _finish_parts(msg: EmailMessage, key: str) -> None:
