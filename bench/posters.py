@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fictional import COUNTRY, LOCALE, fictional_cases
+
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 28)
 WARM_UP = 10_000  # the number of the warm-up case, apart from the timed ones
@@ -34,38 +36,6 @@ def print_set() -> list[str]:
     return [f for f, v in FORMATS.items() if not v.screen] + list(FlyerLayout.formats)
 
 
-def fictional_cases(count: int, photo: Path, first: int = 0):  # type: ignore[no-untyped-def]
-    from campaign.models import Case, Eyes, Hair, Origin, PartialDate, Sex
-
-    names = [("Lucía", "Ejemplo Ramírez"), ("Tomás", "Muestra"), ("Ana", "Ficticia López")]
-    for number in range(first, first + count):
-        given, family = names[number % len(names)]
-        yield Case(
-            case_id=f"B-{number}",
-            case_ref=f"AAAA-{number:04d}",
-            origin=Origin("b", 1),
-            missing_since=dt.date(2026, 3, 1),
-            missing_country="MX",
-            photo=photo,
-            authority_ref="FIC",
-            consent=True,
-            given_name=given,
-            family_name=family,
-            sex=Sex.FEMALE,
-            date_of_birth=PartialDate(2013, 6, 9),
-            height_cm=148,
-            weight_kg=41,
-            hair=Hair.BLACK,
-            eyes=Eyes.BROWN,
-            missing_city="Guadalajara",
-            clothing="Blusa amarilla, falda azul, tenis blancos",
-            description="Fue vista por última vez saliendo de la escuela.",
-            source_locale="es",
-            contact_agency="Fiscalía (ficticia)",
-            contact_phone="+52 33 0000 0000",
-        )
-
-
 def ours(count: int, formats: list[str], photo: Path) -> float:
     from campaign.config import Config
     from campaign.i18n import country
@@ -73,12 +43,12 @@ def ours(count: int, formats: list[str], photo: Path) -> float:
     from campaign.photos import normalize_file
 
     ctx = RenderContext(
-        config=Config(), as_of=AS_OF, country=country("MX"), photo=normalize_file(photo)
+        config=Config(), as_of=AS_OF, country=country(COUNTRY), photo=normalize_file(photo)
     )
 
     def render(case) -> None:  # type: ignore[no-untyped-def]
         for fmt in formats:
-            layout_for(fmt).render(case, "es", fmt, ctx)
+            layout_for(fmt).render(case, LOCALE, fmt, ctx)
 
     return timed_loop(render, count, photo)
 
@@ -93,7 +63,7 @@ def timed_loop(render, count: int, photo: Path) -> float:  # type: ignore[no-unt
     return time.perf_counter() - start
 
 
-HTML = """<!doctype html><html lang="es"><head><meta charset="utf-8"><style>
+HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><style>
 @page {{ size: 216mm 303mm; margin: 0; bleed: 3mm; }}
 body {{ margin: 0; font-family: 'Noto Sans'; }}
 .band {{ background: #d91220; color: white; height: 34mm; font: bold 54pt 'Noto Sans';
@@ -125,7 +95,7 @@ def weasy(count: int, photo: Path) -> float:
     folder = Path(tempfile.mkdtemp())
 
     def render(case) -> None:  # type: ignore[no-untyped-def]
-        text = compose(case, "es", country("MX"), AS_OF)
+        text = compose(case, LOCALE, country(COUNTRY), AS_OF)
         url = qr_url(
             Config().case_url, case.case_ref, Tracking("print", "qr", "appeal", "poster-a4")
         )
@@ -214,7 +184,7 @@ def main() -> None:
     print(f"poster-a4, WeasyPrint:  {weasy_cost * 1000:.1f} ms per poster (one core)")
     print(f"ratio: {weasy_cost / ours_cost:.1f}x faster (target: at least 25x)")
     print(
-        f"full print set (4 posters + 3 flyers), es: {set_cost * 1000:.1f} ms per case "
+        f"full print set (4 posters + 3 flyers), {LOCALE}: {set_cost * 1000:.1f} ms per case "
         "(target: at most 150 ms)"
     )
 
