@@ -40,17 +40,7 @@ def draw_block(
     for line in block.lines:
         cursor = x + line_offset(line.width, width, align, block.rtl)
         for run in line.runs:
-            shaped = run.shaped
-            draw_run(
-                canvas,
-                run.face,
-                shaped.pdf_text,
-                shaped.tj,
-                cursor,
-                baseline,
-                block.size,
-                run.actual_text,
-            )
+            draw_run(canvas, run.face, run.shaped, cursor, baseline, block.size, run.actual_text)
             cursor += run.width
         baseline -= block.line_height
     canvas.restoreState()

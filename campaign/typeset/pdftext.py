@@ -10,13 +10,16 @@ raised with ``Ts``) are left to ReportLab.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase.ttfonts import ShapeData
 from reportlab.pdfgen.canvas import Canvas
 
 from campaign.typeset.fonts import FontFace, ttfont
+
+if TYPE_CHECKING:
+    from campaign.typeset.shape import Shaped
 
 Template = tuple[tuple[int, int] | str, ...]  # glyph ranges (start, end) and corrections
 EMBOLDEN = 0.022  # outline width (× size) that draws a one-weight face as bold
@@ -60,8 +63,7 @@ def _grouped(flat: list[int | float]) -> Template:
 def draw_run(
     canvas: Canvas,
     face: FontFace,
-    pdf_text: str,
-    template: Template | None,
+    shaped: Shaped,
     x: float,
     y: float,
     size: float,
@@ -73,13 +75,13 @@ def draw_run(
         canvas.addLiteral(f"/Span <</ActualText {pdf_text_string(actual_text)}>> BDC")
     if face.emboldened:  # fill and stroke, in the stroke colour the caller set to the fill's
         canvas.addLiteral(f"q {fp_str(size * EMBOLDEN)} w 1 j 2 Tr")
-    if template is None:
+    if shaped.tj is None:
         text = canvas.beginText(x, y)
         text.setFont(face.name, size)
-        text.textOut(pdf_text)
+        text.textOut(shaped.pdf_text)
         canvas.drawText(text)
     else:
-        canvas.addLiteral(_operators(canvas, font, pdf_text, template, x, y, size))
+        canvas.addLiteral(_operators(canvas, font, shaped.pdf_text, shaped.tj, x, y, size))
     if face.emboldened:
         canvas.addLiteral("Q")
     if actual_text:

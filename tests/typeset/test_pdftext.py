@@ -66,7 +66,7 @@ def test_runs_are_written_exactly_as_reportlab_writes_them(
     face = find_font(run[0])
     shaped = _shaped(*run)
     ours = _canvas()
-    draw_run(ours, face, shaped.pdf_text, shaped.tj, 36.5, 700.25, 17.3)
+    draw_run(ours, face, shaped, 36.5, 700.25, 17.3)
     assert _page(ours) == _reportlab(face, shaped, 36.5, 700.25, 17.3)
 
 
@@ -83,7 +83,7 @@ def test_a_run_spanning_two_subsets_uses_both() -> None:
     face = find_font("WenQuanYi Micro Hei")
     shaped = _shaped(*RUNS[-1])
     canvas = _canvas()
-    draw_run(canvas, face, shaped.pdf_text, shaped.tj, 10, 10, 8)
+    draw_run(canvas, face, shaped, 10, 10, 8)
     with pikepdf.open(io.BytesIO(_page(canvas))) as pdf:
         fonts = pdf.pages[0].Resources.Font
         assert len(fonts.keys()) == 2  # subset 0 and subset 1 of the same face
